@@ -1,0 +1,247 @@
+"""The builder's Python API: load the connector, describe it, run operations (sync and async).
+
+    connector = load_connector()
+    auth = connector.authentication({"client_id": "...", "tenant_id": "...", ...})
+    with connector.session(auth) as session:
+        events = session.run("list_events", {"top": 5})
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx2
+
+from mscal.auth import Authentication, BearerAuth, CallableToken, TokenSource, token_source
+from mscal.describe import describe_connector, describe_operation
+from mscal.drivers import adrive, drive
+from mscal.flow import Call, follow_link, operation_flow
+from mscal.guard import Origin
+from mscal.paging import Paginator, paginator_from_spec
+from mscal.request import RequestBuilder
+from mscal.retry import RetryPolicy
+from mscal.spec import Operation, Spec, load_spec
+from mscal.templating import Templates
+from mscal.validation import InputValidator
+
+TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+
+
+class CompiledOperation:
+    """An operation with its validator and templates built once."""
+
+    def __init__(self, connector: Connector, operation: Operation) -> None:
+        self.operation = operation
+        described = connector.describe(operation.name)
+        self.validator = InputValidator(
+            operation.input_schema, connector.spec.registry, described["input_schema"]
+        )
+        self.builder = RequestBuilder(operation, connector.templates)
+        self.result = (
+            connector.templates.value(operation.result) if operation.result is not None else None
+        )
+        self.paginator: Paginator | None = (
+            connector.paginator if operation.paginated else None
+        )
+
+    def prepare(self, connector: Connector, inputs: Mapping[str, Any], origin: Origin) -> Call:
+        """Validate and render; raises InputError before anything could be sent."""
+        values = self.validator.validate(inputs)
+        defaults = connector.default_headers
+        request = self.builder.build(values, origin, defaults)
+        client_request_id = None
+        if connector.request_id_header:
+            client_request_id = str(uuid.uuid4())
+            request.headers[connector.request_id_header] = client_request_id
+        follow = False
+        max_items = None
+        if self.paginator is not None:
+            follow = bool(values.get("all_pages"))
+            max_items = values.get("max_items")
+            follow = follow or max_items is not None
+            if values.get("next_link"):
+                request = follow_link(request, values["next_link"], origin)
+        return Call(
+            operation=self.operation.name,
+            request=request,
+            context=self.builder.context(values),
+            origin=origin,
+            client_request_id=client_request_id,
+            retry=connector.retry,
+            error_envelope=connector.error_envelope,
+            paginator=self.paginator,
+            follow_pages=follow,
+            max_items=max_items,
+            result=self.result,
+        )
+
+
+Tokens = Authentication | TokenSource | Callable[[bool], str]
+
+
+class Connector:
+    """A loaded connector spec and what is built from it, lazily and once."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._compiled: dict[str, CompiledOperation] = {}
+        self._described: dict[str, dict[str, Any]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        return str(self.spec.manifest.get("title", self.spec.name))
+
+    @property
+    def version(self) -> str:
+        return str(self.spec.manifest.get("version", ""))
+
+    @cached_property
+    def templates(self) -> Templates:
+        return Templates(self.spec.fragments)
+
+    @cached_property
+    def paginator(self) -> Paginator:
+        return paginator_from_spec(self.spec.defaults.get("pagination"))
+
+    @cached_property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy.from_spec(self.spec.defaults.get("retry"))
+
+    @cached_property
+    def default_headers(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in (self.spec.defaults.get("headers") or {}).items()}
+
+    @cached_property
+    def error_envelope(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in (self.spec.defaults.get("errors") or {}).items()}
+
+    @property
+    def request_id_header(self) -> str | None:
+        value = self.spec.defaults.get("request_id_header")
+        return str(value) if value else None
+
+    # -- what a builder renders -------------------------------------------------------------
+
+    @property
+    def operations(self) -> list[dict[str, Any]]:
+        """Every operation with its title, group and resolved input and output schemas."""
+        return [self.describe(name) for name in self.spec.operations]
+
+    @property
+    def auth_form(self) -> list[dict[str, Any]]:
+        return describe_connector(self.spec, operations=False)["authentication"]["fields"]
+
+    def describe(self, operation: str | None = None) -> dict[str, Any]:
+        """The resolved description of one operation, or of the whole connector."""
+        if operation is None:
+            return {**describe_connector(self.spec, operations=False), "operations": self.operations}
+        described = self._described.get(operation)
+        if described is None:
+            described = describe_operation(self.spec, self.spec.operation(operation))
+            self._described[operation] = described
+        return described
+
+    # -- running ------------------------------------------------------------------------------
+
+    def compiled(self, name: str) -> CompiledOperation:
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            compiled = self._compiled[name] = CompiledOperation(self, self.spec.operation(name))
+        return compiled
+
+    def authentication(self, values: Mapping[str, Any] | None = None, **tokens: Any) -> Authentication:
+        """Build an Authentication from the auth form's values (validated, defaults applied)."""
+        return Authentication.from_form(self.spec, values, **tokens)
+
+    def session(self, auth: Tokens, *, base_url: str | None = None) -> Session:
+        return Session(self, auth, base_url=base_url)
+
+    def async_session(self, auth: Tokens, *, base_url: str | None = None) -> AsyncSession:
+        return AsyncSession(self, auth, base_url=base_url)
+
+    def run(self, operation: str, inputs: Mapping[str, Any] | None = None, *, auth: Tokens,
+            base_url: str | None = None) -> Any:
+        with self.session(auth, base_url=base_url) as session:
+            return session.run(operation, inputs)
+
+    async def arun(self, operation: str, inputs: Mapping[str, Any] | None = None, *, auth: Tokens,
+                   base_url: str | None = None) -> Any:
+        async with self.async_session(auth, base_url=base_url) as session:
+            return await session.run(operation, inputs)
+
+    def _connection(self, auth: Tokens, base_url: str | None) -> tuple[Origin, BearerAuth]:
+        if isinstance(auth, Authentication):
+            origin = Origin.from_base_url(base_url or auth.base_url)
+            tokens: TokenSource = token_source(self.spec, auth)
+        else:
+            origin = Origin.from_base_url(base_url or self.spec.base_url)
+            tokens = CallableToken(auth) if callable(auth) and not hasattr(auth, "token") else auth  # type: ignore[assignment]
+        return origin, BearerAuth(tokens, origin)
+
+
+class _BaseSession:
+    def __init__(self, connector: Connector, auth: Tokens, *, base_url: str | None) -> None:
+        self.connector = connector
+        self.origin, self._auth = connector._connection(auth, base_url)
+
+    def prepare(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
+        return self.connector.compiled(operation).prepare(self.connector, inputs or {}, self.origin)
+
+
+class Session(_BaseSession):
+    """Runs operations over one pooled httpx2.Client (no event loop)."""
+
+    def __init__(self, connector: Connector, auth: Tokens, *, base_url: str | None = None) -> None:
+        super().__init__(connector, auth, base_url=base_url)
+        self._client = httpx2.Client(timeout=TIMEOUT, follow_redirects=False)
+
+    def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
+        call = self.prepare(operation, inputs)
+        return drive(operation_flow(call), self._client, self._auth)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncSession(_BaseSession):
+    """Runs operations over one pooled httpx2.AsyncClient."""
+
+    def __init__(self, connector: Connector, auth: Tokens, *, base_url: str | None = None) -> None:
+        super().__init__(connector, auth, base_url=base_url)
+        self._client = httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+
+    async def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
+        call = self.prepare(operation, inputs)
+        return await adrive(operation_flow(call), self._client, self._auth)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def load_connector(path: str | Path | None = None) -> Connector:
+    """Load a connector from its directory or connector.yaml (default: the shipped one)."""
+    return Connector(load_spec(path))

@@ -1,0 +1,333 @@
+"""Authentications, tokens, and the one place that attaches a token to a request.
+
+`BearerAuth` is an httpx2 auth flow: it checks the request against the connection's origin,
+adds the token, and on a 401 refreshes once and replays once. Tokens come from a TokenSource:
+a fixed token, or OAuth 2.0 grants through authlib with the endpoints the spec declares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx2
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from mscal.errors import AuthError, EgressError, InputError
+from mscal.guard import Origin
+from mscal.secret import Secret
+from mscal.spec import Spec
+from mscal.templating import Templates, render
+from mscal.validation import FORMAT_CHECKER, describe_error
+
+
+@dataclass(frozen=True, repr=False)
+class Authentication:
+    """The authentication form's values, with secrets and tokens held as `Secret`s."""
+
+    values: Mapping[str, Any]
+    secrets: Mapping[str, Secret] = field(default_factory=dict)
+    access_token: Secret | None = None
+    refresh_token: Secret | None = None
+    expires_at: float | None = None
+
+    @classmethod
+    def from_form(
+        cls,
+        spec: Spec,
+        values: Mapping[str, Any] | None = None,
+        *,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        expires_at: float | None = None,
+    ) -> Authentication:
+        """Validate form values (defaults applied); secret fields are wrapped as Secrets."""
+        given = dict(values or {})
+        schema = {
+            "type": "object",
+            "properties": {f.key: f.schema for f in spec.auth_fields},
+            "additionalProperties": False,
+        }
+        error = best_match(Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(
+            {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
+        ))
+        if error is not None:
+            problem = describe_error(error)
+            # Never echo a rejected value of a secret field back.
+            secret_keys = {f.key for f in spec.auth_fields if f.secret}
+            if problem.field in secret_keys:
+                problem = InputError(problem.field, problem.rule, f"is not valid ({problem.rule})")
+            raise problem
+        plain: dict[str, Any] = {}
+        secrets: dict[str, Secret] = {}
+        for auth_field in spec.auth_fields:
+            value = given.get(auth_field.key, auth_field.default)
+            if value is None:
+                continue
+            if auth_field.secret:
+                secrets[auth_field.key] = value if isinstance(value, Secret) else Secret(str(value))
+            else:
+                plain[auth_field.key] = value
+        return cls(
+            values=plain,
+            secrets=secrets,
+            access_token=Secret(access_token) if access_token else None,
+            refresh_token=Secret(refresh_token) if refresh_token else None,
+            expires_at=expires_at,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self.values["base_url"])
+
+    def __repr__(self) -> str:
+        shown = {**self.values, **{k: str(v) for k, v in self.secrets.items()}}
+        tokens = [name for name in ("access_token", "refresh_token") if getattr(self, name)]
+        return f"Authentication({shown!r}, tokens={tokens})"
+
+
+class TokenSource(Protocol):
+    """Supplies access tokens; `force` asks for a new one (after a 401)."""
+
+    can_refresh: bool
+
+    def token(self, force: bool = False) -> str: ...
+
+    async def atoken(self, force: bool = False) -> str: ...
+
+
+class StaticToken:
+    """A token used as given (`--token`); it cannot be renewed."""
+
+    can_refresh = False
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def token(self, force: bool = False) -> str:
+        return self._token.reveal()
+
+    async def atoken(self, force: bool = False) -> str:
+        return self._token.reveal()
+
+    def __repr__(self) -> str:
+        return "StaticToken(********)"
+
+
+class CallableToken:
+    """Tokens from the platform's own store: a callable that returns one (forced or not)."""
+
+    can_refresh = True
+
+    def __init__(self, supply: Callable[[bool], str]) -> None:
+        self._supply = supply
+
+    def token(self, force: bool = False) -> str:
+        return self._supply(force)
+
+    async def atoken(self, force: bool = False) -> str:
+        return await asyncio.to_thread(self._supply, force)
+
+
+class OAuth2Tokens:
+    """Client-credentials and refresh-token grants against the spec's token endpoint."""
+
+    can_refresh = True
+
+    def __init__(
+        self,
+        spec: Spec,
+        authentication: Authentication,
+        on_token: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        values = authentication.values
+        self._grant = str(values.get("grant_type", "authorization_code"))
+        self._client_id = values.get("client_id")
+        self._secret = authentication.secrets.get("client_secret")
+        self._access = authentication.access_token
+        self._refresh = authentication.refresh_token
+        self._expires_at = authentication.expires_at
+        self._leeway = float(spec.manifest["authentication"].get("refresh_leeway_seconds", 300))
+        self._on_token = on_token
+        self._lock = threading.Lock()
+        self._alock: asyncio.Lock | None = None
+        if not self._client_id:
+            raise AuthError("client_id: is required to obtain a token")
+        if self._grant == "client_credentials" and not self._secret:
+            raise AuthError("client_secret: is required for the client_credentials grant")
+        if self._grant != "client_credentials" and not (self._refresh or self._access):
+            raise AuthError(
+                "this authentication has no token yet: sign in interactively first, or pass "
+                "an access token"
+            )
+        oauth = spec.oauth2
+        Origin.from_base_url(str(values["authority_host"]))  # https (or loopback http) only
+        context = {
+            **{f.key: None for f in spec.auth_fields if not f.secret},
+            **values,
+            "resource": _origin_of(str(values["base_url"])),
+        }
+        templates = Templates({})
+        self._token_url = str(render(templates.value(oauth["token_url"]), context))
+        version = str(values.get("api_version", "v2.0"))
+        flavour = "client_credentials" if self._grant == "client_credentials" else "delegated"
+        params = (oauth.get("token_params") or {}).get(version, {}).get(flavour, {})
+        self._params: dict[str, str] = {
+            k: str(v) for k, v in render(templates.value(params), context).items()
+        }
+        self._auth_method = str(oauth.get("token_endpoint_auth_method", "client_secret_post"))
+
+    def __repr__(self) -> str:
+        return f"OAuth2Tokens(grant={self._grant!r}, client_id={self._client_id!r})"
+
+    def _fresh(self) -> str | None:
+        if self._access is None or self._expires_at is None:
+            return None  # an unknown expiry counts as expired
+        if self._expires_at - time.time() <= self._leeway:
+            return None
+        return self._access.reveal()
+
+    def token(self, force: bool = False) -> str:
+        with self._lock:
+            current = None if force else self._fresh()
+            if current is not None:
+                return current
+            from authlib.integrations.httpx_client import OAuth2Client
+
+            with OAuth2Client(**self._client_kwargs()) as client:
+                return self._store(self._call(client))
+
+    async def atoken(self, force: bool = False) -> str:
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        async with self._alock:
+            current = None if force else self._fresh()
+            if current is not None:
+                return current
+            from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+            async with AsyncOAuth2Client(**self._client_kwargs()) as client:
+                return self._store(await self._acall(client))
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "client_id": self._client_id,
+            "client_secret": self._secret.reveal() if self._secret else None,
+            "token_endpoint_auth_method": self._auth_method if self._secret else "none",
+        }
+
+    def _call(self, client: Any) -> dict[str, Any]:
+        from authlib.integrations.base_client import OAuthError
+
+        try:
+            if self._grant == "client_credentials":
+                return dict(client.fetch_token(
+                    self._token_url, grant_type="client_credentials", **self._params
+                ))
+            return dict(client.refresh_token(
+                self._token_url, refresh_token=self._refresh_value(), **self._params
+            ))
+        except OAuthError as exc:
+            raise AuthError(_oauth_message(exc)) from None
+        except httpx2.HTTPError as exc:
+            raise AuthError(f"token request failed: {type(exc).__name__}") from None
+
+    async def _acall(self, client: Any) -> dict[str, Any]:
+        from authlib.integrations.base_client import OAuthError
+
+        try:
+            if self._grant == "client_credentials":
+                return dict(await client.fetch_token(
+                    self._token_url, grant_type="client_credentials", **self._params
+                ))
+            return dict(await client.refresh_token(
+                self._token_url, refresh_token=self._refresh_value(), **self._params
+            ))
+        except OAuthError as exc:
+            raise AuthError(_oauth_message(exc)) from None
+        except httpx2.HTTPError as exc:
+            raise AuthError(f"token request failed: {type(exc).__name__}") from None
+
+    def _refresh_value(self) -> str:
+        if self._refresh is None:
+            raise AuthError("the access token expired and there is no refresh token: sign in again")
+        return self._refresh.reveal()
+
+    def _store(self, token: dict[str, Any]) -> str:
+        access = token.get("access_token")
+        if not access:
+            raise AuthError("the token endpoint answered without an access token")
+        self._access = Secret(str(access))
+        expires_at = token.get("expires_at")
+        self._expires_at = float(expires_at) if expires_at else None
+        if token.get("refresh_token"):
+            self._refresh = Secret(str(token["refresh_token"]))  # rotation: the new one wins
+        if self._on_token is not None:
+            self._on_token(token)
+        return str(access)
+
+
+def _oauth_message(exc: Exception) -> str:
+    error = getattr(exc, "error", None) or "token_error"
+    description = (getattr(exc, "description", None) or "").split("\r\n")[0].strip()
+    return f"token request refused: {error}" + (f": {description}" if description else "")
+
+
+def _origin_of(base_url: str) -> str:
+    url = httpx2.URL(base_url)
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+def token_source(
+    spec: Spec, authentication: Authentication, on_token: Callable[[dict[str, Any]], None] | None = None
+) -> TokenSource:
+    """The token source an authentication calls for."""
+    values = authentication.values
+    can_grant = authentication.refresh_token is not None or (
+        values.get("grant_type") == "client_credentials"
+    )
+    if authentication.access_token is not None and not can_grant:
+        return StaticToken(authentication.access_token)
+    return OAuth2Tokens(spec, authentication, on_token)
+
+
+class BearerAuth(httpx2.Auth):
+    """Adds the bearer token, only for requests on the origin; one refresh and replay on 401."""
+
+    def __init__(self, tokens: TokenSource, origin: Origin) -> None:
+        self._tokens = tokens
+        self._origin = origin
+
+    def __repr__(self) -> str:
+        return f"BearerAuth(origin={self._origin.host!r})"
+
+    def _authorize(self, request: httpx2.Request, token: str) -> None:
+        if not self._origin.contains(request.url):
+            raise EgressError(
+                f"refused to send the token to {request.url.host}: not the connection's Graph host"
+            )
+        request.headers["Authorization"] = f"Bearer {token}"
+
+    def sync_auth_flow(
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
+        self._authorize(request, self._tokens.token())
+        response = yield request
+        if response.status_code == 401 and self._tokens.can_refresh:
+            self._authorize(request, self._tokens.token(force=True))
+            yield request
+
+    async def async_auth_flow(
+        self, request: httpx2.Request
+    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        self._authorize(request, await self._tokens.atoken())
+        response = yield request
+        if response.status_code == 401 and self._tokens.can_refresh:
+            self._authorize(request, await self._tokens.atoken(force=True))
+            yield request

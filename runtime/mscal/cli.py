@@ -1,0 +1,188 @@
+"""`mscal`: the connector for people. Exit 0 on success, 2 on bad input or usage (nothing
+sent), 1 on any other failure, with one line on stderr that names the cause."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from mscal.errors import ConnectorError, InputError
+
+TOKEN_ENV = "MSCAL_ACCESS_TOKEN"
+
+
+class UsageError(ConnectorError):
+    exit_code = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mscal", description="Microsoft Calendar connector for Microsoft Graph.")
+    parser.add_argument("--spec", metavar="PATH", help="a connector directory (default: the shipped one)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = commands.add_parser("operations", help="list the operations, grouped")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    describe = commands.add_parser("describe", help="the resolved description a builder renders")
+    describe.add_argument("operation", nargs="?")
+    describe.add_argument("--json", action="store_true", help="print JSON (the default for a whole connector)")
+
+    run = commands.add_parser("run", help="run one operation and print its result as JSON")
+    run.add_argument("operation")
+    run.add_argument("--input", metavar="JSON", help="inputs as JSON, or @file.json")
+    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                     help="one input (dotted keys for nested values); repeatable")
+    run.add_argument("--auth", metavar="NAME", help="a named authentication")
+    run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
+    run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
+
+    lint = commands.add_parser("lint", help="check a connector spec")
+    lint.add_argument("path", nargs="?", help="a connector directory or its connector.yaml")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(_dispatch(args))
+    except ConnectorError as exc:
+        print(f"mscal: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "lint":
+        from mscal.lint import lint_command
+
+        return lint_command(args.path or args.spec)
+
+    from mscal.api import load_connector
+
+    connector = load_connector(args.spec)
+    if args.command == "operations":
+        return _operations(connector, as_json=args.json)
+    if args.command == "describe":
+        _print_json(connector.describe(args.operation))
+        return 0
+    return _run(connector, args)
+
+
+def _operations(connector: Any, *, as_json: bool) -> int:
+    operations = connector.operations
+    if as_json:
+        _print_json([{k: op[k] for k in ("name", "title", "group", "description")} for op in operations])
+        return 0
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for op in operations:
+        groups.setdefault(op["group"], []).append(op)
+    width = max(len(op["name"]) for op in operations)
+    for group, members in groups.items():
+        print(group)
+        for op in members:
+            print(f"  {op['name']:<{width}}  {op['title']}")
+    return 0
+
+
+def _run(connector: Any, args: argparse.Namespace) -> int:
+    described = connector.describe(args.operation)
+    inputs = _read_inputs(args.input)
+    for assignment in args.set:
+        _assign(inputs, assignment, described["input_schema"])
+
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if args.auth and token:
+        raise UsageError("give either --auth or --token, not both")
+    if args.auth:
+        raise UsageError(
+            f"no authentication named {args.auth!r}: named authentications are not stored yet; "
+            f"use --token or ${TOKEN_ENV}"
+        )
+    if not token:
+        raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
+    auth = connector.authentication(
+        {"base_url": args.base_url} if args.base_url else {}, access_token=token
+    )
+    result = connector.run(args.operation, inputs, auth=auth)
+    _print_json(result)
+    return 0
+
+
+def _read_inputs(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    source = "--input"
+    if raw.startswith("@"):
+        source = raw[1:]
+        try:
+            raw = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--input: cannot read {source}: {exc.strerror}") from None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError("", "json", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise InputError("", "type", f"{source} must be a JSON object of inputs")
+    return value
+
+
+def _assign(inputs: dict[str, Any], assignment: str, schema: dict[str, Any]) -> None:
+    """Apply `key=value`; values of non-string inputs are read as JSON (lists also as a,b,c)."""
+    key, sep, text = assignment.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--set {assignment!r}: expected KEY=VALUE")
+    path = key.split(".")
+    target = inputs
+    node: dict[str, Any] | None = schema
+    for part in path[:-1]:
+        node = _property(node, part)
+        child = target.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(f"--set {key}: {part} is not an object")
+        target = child
+    target[path[-1]] = _coerce(text, _property(node, path[-1]))
+
+
+def _property(schema: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    if not schema:
+        return None
+    for candidate in [schema, *schema.get("allOf", [])]:
+        prop = (candidate.get("properties") or {}).get(name)
+        if isinstance(prop, dict):
+            return prop
+    return None
+
+
+def _coerce(text: str, schema: dict[str, Any] | None) -> Any:
+    types = (schema or {}).get("type", "string")
+    types = types if isinstance(types, list) else [types]
+    if "string" in types and not ({"integer", "number", "boolean"} & set(types)):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if "array" in types:
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return text  # validation will name the field and the expected type
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

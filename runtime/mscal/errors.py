@@ -1,0 +1,103 @@
+"""The connector's error types. Each knows the CLI exit status it maps to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """Base of every error the connector raises on purpose."""
+
+    exit_code = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": type(self).__name__, "message": str(self)}
+
+
+class SpecError(ConnectorError):
+    """The connector spec cannot be loaded or is inconsistent."""
+
+    exit_code = 2
+
+
+class InputError(ConnectorError):
+    """Inputs failed validation; nothing was sent."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        self.field = field
+        self.rule = rule
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "field": self.field, "rule": self.rule}
+
+
+class EgressError(ConnectorError):
+    """A request would have left the connection's Graph host or base path; it was not sent."""
+
+    exit_code = 2
+
+
+class AuthError(ConnectorError):
+    """No usable access token could be obtained."""
+
+
+class TransportError(ConnectorError):
+    """The request could not be completed on the network."""
+
+
+class PagingError(ConnectorError):
+    """Paging stopped before the end; carries what was collected and where to resume."""
+
+    def __init__(self, message: str, *, collected: int, resume_link: str | None) -> None:
+        self.collected = collected
+        self.resume_link = resume_link
+        super().__init__(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "collected": self.collected, "resume_link": self.resume_link}
+
+
+class GraphError(ConnectorError):
+    """Graph answered with an error status; carries Graph's code, message and request ids."""
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        code: str | None,
+        message: str,
+        request_id: str | None = None,
+        client_request_id: str | None = None,
+        date: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.date = date
+        self.retry_after = retry_after
+        ids = ", ".join(
+            f"{name} {value}"
+            for name, value in (("request-id", request_id), ("client-request-id", client_request_id))
+            if value
+        )
+        super().__init__(
+            f"HTTP {status_code} {code or 'error'}: {message}" + (f" ({ids})" if ids else "")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "status_code": self.status_code,
+            "code": self.code,
+            "graph_message": self.message,
+            "request_id": self.request_id,
+            "client_request_id": self.client_request_id,
+            "date": self.date,
+        }

@@ -1,0 +1,89 @@
+"""`mscal lint`: check a connector spec and report every problem found, one line each."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from mscal.errors import ConnectorError, SpecError
+from mscal.guard import FORBIDDEN_HEADERS
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    file: str
+    severity: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.severity} {self.rule} {self.message}"
+
+
+def lint(path: str | Path | None = None) -> list[Finding]:
+    """Every finding for the connector at `path`; raises SpecError if it cannot be loaded."""
+    from mscal.api import load_connector
+    from mscal.examples import example_problems
+
+    connector = load_connector(path)
+    spec = connector.spec
+    findings: list[Finding] = []
+    manifest_file = str(spec.root / "connector.yaml")
+
+    def add(file: Path | str, severity: str, rule: str, message: str) -> None:
+        findings.append(Finding(str(file), severity, rule, message))
+
+    for field in spec.auth_fields:
+        if re.search(r"secret|password|token", field.key) and not field.secret:
+            add(manifest_file, "error", "auth-secret-unmarked", f"auth field {field.key!r} holds a credential but is not marked secret: true")
+
+    for name, operation in spec.operations.items():
+        where = operation.source
+        if not SNAKE_CASE.match(name):
+            add(where, "error", "name-snake-case", f"operation {name!r} is not snake_case")
+        for key in ("title", "description"):
+            if not getattr(operation, key):
+                add(where, "error", f"missing-{key}", f"operation {name!r} has no {key}")
+        headers = operation.request.get("headers")
+        if isinstance(headers, dict):
+            for header in headers:
+                if header.lower() in FORBIDDEN_HEADERS:
+                    add(where, "error", "forbidden-header", f"operation {name!r} sets {header}, which the runtime owns")
+        path = operation.request.get("path", "")
+        if not str(path).startswith(("/", "{")):
+            add(where, "error", "path-relative", f"operation {name!r}: path must start with / (relative to the base URL)")
+        try:
+            described = connector.describe(name)
+            for role in ("input_schema", "output_schema"):
+                Draft202012Validator.check_schema(described[role])
+            connector.compiled(name)
+        except SchemaError as exc:
+            add(where, "error", "schema-invalid", f"operation {name!r}: {exc.message}")
+            continue
+        except ConnectorError as exc:
+            add(where, "error", "operation-invalid", f"operation {name!r}: {exc}")
+            continue
+        for index, example in enumerate(operation.examples):
+            for problem in example_problems(connector, name, example):
+                add(where, "error", "example-mismatch", f"operation {name!r} example {index + 1}: {problem}")
+    return sorted(findings)
+
+
+def lint_command(path: str | None) -> int:
+    try:
+        findings = lint(path)
+    except SpecError as exc:
+        print(f"mscal lint: {exc}", file=sys.stderr)
+        return 2
+    for finding in findings:
+        print(finding)
+    errors = sum(1 for f in findings if f.severity == "error")
+    print(f"{len(findings)} finding(s), {errors} error(s)", file=sys.stderr)
+    return 1 if errors else 0

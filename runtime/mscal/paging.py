@@ -1,0 +1,77 @@
+"""Paging: one small contract, and the next-link style Graph uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mscal.errors import PagingError
+
+
+class Paginator(Protocol):
+    def items(self, page: Any) -> list[Any]: ...
+
+    def next_link(self, page: Any) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class NextLinkPaginator:
+    """Items under one key, the next page's URL under another (followed verbatim)."""
+
+    items_key: str = "value"
+    next_key: str = "@odata.nextLink"
+
+    def items(self, page: Any) -> list[Any]:
+        items = page.get(self.items_key) if isinstance(page, Mapping) else None
+        if not isinstance(items, list):
+            raise PagingError(
+                f"a page has no {self.items_key!r} list", collected=0, resume_link=None
+            )
+        return items
+
+    def next_link(self, page: Any) -> str | None:
+        link = page.get(self.next_key) if isinstance(page, Mapping) else None
+        return link if isinstance(link, str) and link else None
+
+
+PAGINATORS = {"next_link": NextLinkPaginator}
+
+
+def paginator_from_spec(raw: Mapping[str, Any] | None) -> Paginator:
+    raw = dict(raw or {})
+    style = raw.pop("style", "next_link")
+    if style != "next_link":
+        raise ValueError(f"unknown pagination style {style!r}")
+    return NextLinkPaginator(
+        items_key=raw.get("items", "value"), next_key=raw.get("next_link", "@odata.nextLink")
+    )
+
+
+class PageTracker:
+    """Collects items across pages and refuses to follow the same link twice."""
+
+    def __init__(self, *, follow: bool, max_items: int | None) -> None:
+        self.follow = follow
+        self.max_items = max_items
+        self.items: list[Any] = []
+        self.next_link: str | None = None
+        self._seen: set[str] = set()
+
+    def add(self, items: list[Any], next_link: str | None) -> str | None:
+        """Record a page; return the link to fetch next, or None when done."""
+        self.items.extend(items)
+        self.next_link = next_link
+        if self.max_items is not None and len(self.items) >= self.max_items:
+            del self.items[self.max_items :]
+            return None
+        if not self.follow or next_link is None:
+            return None
+        if next_link in self._seen:
+            raise PagingError(
+                "the service returned a next link it had returned before; stopping to avoid a loop",
+                collected=len(self.items),
+                resume_link=next_link,
+            )
+        self._seen.add(next_link)
+        return next_link

@@ -1,0 +1,128 @@
+"""Building an operation's HTTP request from its templates and validated inputs. No I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from jinja2 import TemplateError
+
+from mscal.errors import EgressError, InputError, SpecError
+from mscal.guard import Origin, check_headers, check_method
+from mscal.spec import Operation
+from mscal.templating import Templates, render
+
+BODY_TYPES = frozenset({"none", "json", "raw", "form"})
+
+
+@dataclass(frozen=True)
+class RequestParts:
+    """What the templates rendered, before it becomes an httpx2.Request."""
+
+    method: str
+    url: str
+    query: dict[str, Any]
+    headers: dict[str, str]
+    body_type: str
+    body: Any
+
+
+class RequestBuilder:
+    """An operation's request templates, compiled once."""
+
+    def __init__(self, operation: Operation, templates: Templates) -> None:
+        spec = operation.request
+        self.operation = operation
+        if "method" not in spec or "path" not in spec:
+            raise SpecError(f"operation {operation.name!r}: request needs a method and a path")
+        self._method = templates.value(spec["method"])
+        self._path = templates.path(spec["path"])
+        self._query = templates.value(spec.get("query") or {})
+        self._headers = templates.value(spec.get("headers") or {})
+        self._has_body = spec.get("body") is not None
+        self._body = templates.value(spec.get("body"))
+        self._body_type = templates.value(spec.get("body_type", "json" if self._has_body else "none"))
+
+    def context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Every declared input is in the context (None when absent), and nothing else."""
+        return {name: inputs.get(name) for name in self.operation.input_names}
+
+    def render(self, inputs: Mapping[str, Any], origin: Origin) -> RequestParts:
+        context = self.context(inputs)
+        try:
+            method = check_method(str(render(self._method, context)))
+            path = render(self._path, context)
+            query = _as_mapping(render(self._query, context), "query")
+            headers = {
+                str(name): _header_value(value)
+                for name, value in _as_mapping(render(self._headers, context), "headers").items()
+            }
+            body_type = str(render(self._body_type, context) or "none")
+            body = render(self._body, context) if self._has_body else None
+        except TemplateError as exc:
+            raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
+        headers = {name: value for name, value in headers.items() if value}
+        try:
+            url = origin.join(path)
+            check_headers(headers)
+        except EgressError as exc:
+            field = "headers" if "header" in str(exc) else "endpoint"
+            raise InputError(field, "egress", str(exc)) from None
+        if body_type not in BODY_TYPES:
+            raise InputError("body_type", "enum", f"must be one of {', '.join(sorted(BODY_TYPES))}")
+        return RequestParts(method, url, query, headers, body_type, body)
+
+    def build(
+        self, inputs: Mapping[str, Any], origin: Origin, default_headers: Mapping[str, str]
+    ) -> httpx2.Request:
+        parts = self.render(inputs, origin)
+        return to_request(parts, default_headers)
+
+
+def to_request(parts: RequestParts, default_headers: Mapping[str, str]) -> httpx2.Request:
+    headers = {**default_headers, **parts.headers}
+    params = {key: _query_value(value) for key, value in parts.query.items()}
+    # Merge, not replace: a raw endpoint may carry its own query string.
+    url = httpx2.URL(parts.url).copy_merge_params(params) if params else httpx2.URL(parts.url)
+    content: bytes | None = None
+    if parts.body_type == "json" and parts.body is not None:
+        content = json.dumps(parts.body, separators=(",", ":"), ensure_ascii=False).encode()
+        headers.setdefault("Content-Type", "application/json")
+    elif parts.body_type == "raw" and parts.body is not None:
+        content = parts.body.encode() if isinstance(parts.body, str) else json.dumps(parts.body).encode()
+        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+    elif parts.body_type == "form" and parts.body is not None:
+        if not isinstance(parts.body, Mapping):
+            raise InputError("body", "type", "must be an object of form fields for body_type form")
+        return httpx2.Request(
+            parts.method, url, headers=headers,
+            data={str(k): _query_value(v) for k, v in parts.body.items()},
+        )
+    return httpx2.Request(parts.method, url, headers=headers, content=content)
+
+
+def _as_mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, Mapping):
+        raise InputError(what, "type", f"must be an object, got {type(value).__name__}")
+    return {str(k): v for k, v in value.items() if v is not None and v != ""}
+
+
+def _header_value(value: Any) -> str:
+    # A header declared as a list (e.g. several Prefer preferences) is sent as one header.
+    if isinstance(value, list):
+        return ", ".join(str(part) for part in value if part not in (None, ""))
+    return _query_value(value)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_query_value(item) for item in value)
+    return str(value)
+

@@ -1,0 +1,138 @@
+"""Input validation: a validator built once per operation, and errors that name field and rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx2
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry
+
+from mscal.errors import InputError
+
+
+def _is_date_time(value: object) -> bool:
+    # Graph accepts ISO 8601 with or without an offset (no offset means UTC).
+    if not isinstance(value, str):
+        return True
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return "T" in value or " " in value
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        url = httpx2.URL(value)
+    except httpx2.InvalidURL:
+        return False
+    return bool(url.scheme and url.host)
+
+
+FORMAT_CHECKER = FormatChecker(formats=())
+FORMAT_CHECKER.checks("date-time")(_is_date_time)
+FORMAT_CHECKER.checks("date")(_is_date)
+FORMAT_CHECKER.checks("uri")(_is_uri)
+FORMAT_DESCRIPTIONS = {
+    "date-time": "an ISO 8601 date and time, e.g. 2026-11-23T09:00:00Z",
+    "date": "an ISO 8601 date, e.g. 2026-11-23",
+    "uri": "an absolute URL",
+}
+
+
+class InputValidator:
+    """Validates one operation's inputs; built once, reused for every call."""
+
+    def __init__(self, schema: Mapping[str, Any], registry: Registry[Any], resolved: Mapping[str, Any]):
+        self._validator = Draft202012Validator(
+            dict(schema), registry=registry, format_checker=FORMAT_CHECKER
+        )
+        properties = resolved.get("properties") or {}
+        self._known = tuple(properties)
+        self._defaults = {
+            name: prop["default"]
+            for name, prop in properties.items()
+            if isinstance(prop, dict) and "default" in prop
+        }
+
+    def validate(self, inputs: Any) -> dict[str, Any]:
+        """Return the inputs with top-level defaults applied, or raise InputError."""
+        if not isinstance(inputs, Mapping):
+            raise InputError("", "type", "inputs must be a JSON object")
+        merged = {**self._defaults, **inputs}
+        error = best_match(self._validator.iter_errors(merged))
+        if error is not None:
+            raise describe_error(error, self._known)
+        return merged
+
+
+def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputError:
+    """Turn jsonschema's error into one sentence naming the field and the rule it broke."""
+    path = _field_path(error.absolute_path)
+    rule = str(error.validator)
+    value = error.validator_value
+    instance = error.instance
+    if rule == "required":
+        missing = next((name for name in value if name not in instance), value[0])
+        return InputError(_join(path, missing), "required", "is required")
+    if rule == "additionalProperties":
+        allowed = set((error.schema or {}).get("properties", {}) or known)
+        unexpected = sorted(name for name in instance if name not in allowed)
+        field = _join(path, unexpected[0]) if unexpected else path
+        hint = f" (known inputs: {', '.join(sorted(allowed))})" if allowed and not path else ""
+        return InputError(field, "unknown", f"is not a known input{hint}")
+    if rule == "not" and isinstance(value, dict) and "required" in value:
+        first, *others = value["required"]
+        return InputError(
+            _join(path, first), "exclusive", f"cannot be combined with {', '.join(others)}"
+        )
+    if rule == "type":
+        types = value if isinstance(value, list) else [value]
+        return InputError(
+            path, "type", f"must be {' or '.join(types)}, got {_type_name(instance)}"
+        )
+    if rule == "format":
+        wanted = FORMAT_DESCRIPTIONS.get(str(value), f"in {value} format")
+        return InputError(path, "format", f"must be {wanted}, got {instance!r}")
+    if rule == "enum":
+        return InputError(
+            path, "enum", f"must be one of {', '.join(map(str, value))}, got {instance!r}"
+        )
+    if rule == "pattern":
+        return InputError(path, "pattern", f"{instance!r} does not match the pattern {value}")
+    if rule == "minProperties":
+        return InputError(path, rule, f"needs at least {value} propert{'y' if value == 1 else 'ies'}")
+    return InputError(path, rule, error.message)
+
+
+def _field_path(parts: Iterable[Any]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+             dict: "object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
