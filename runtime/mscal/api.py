@@ -1,9 +1,9 @@
 """The builder's Python API: load the connector, describe it, run operations (sync and async).
 
-    connector = load_connector()
-    auth = connector.authentication({"client_id": "...", "tenant_id": "...", ...})
-    with connector.session(auth) as session:
-        events = session.run("list_events", {"top": 5})
+connector = load_connector()
+auth = connector.authentication({"client_id": "...", "tenant_id": "...", ...})
+with connector.session(auth) as session:
+    events = session.run("list_events", {"top": 5})
 """
 
 from __future__ import annotations
@@ -45,9 +45,7 @@ class CompiledOperation:
         self.result = (
             connector.templates.value(operation.result) if operation.result is not None else None
         )
-        self.paginator: Paginator | None = (
-            connector.paginator if operation.paginated else None
-        )
+        self.paginator: Paginator | None = connector.paginator if operation.paginated else None
 
     def prepare(self, connector: Connector, inputs: Mapping[str, Any], origin: Origin) -> Call:
         """Validate and render; raises InputError before anything could be sent."""
@@ -138,12 +136,18 @@ class Connector:
 
     @property
     def auth_form(self) -> list[dict[str, Any]]:
-        return describe_connector(self.spec, operations=False)["authentication"]["fields"]
+        fields: list[dict[str, Any]] = describe_connector(self.spec, operations=False)[
+            "authentication"
+        ]["fields"]
+        return fields
 
     def describe(self, operation: str | None = None) -> dict[str, Any]:
         """The resolved description of one operation, or of the whole connector."""
         if operation is None:
-            return {**describe_connector(self.spec, operations=False), "operations": self.operations}
+            return {
+                **describe_connector(self.spec, operations=False),
+                "operations": self.operations,
+            }
         described = self._described.get(operation)
         if described is None:
             described = describe_operation(self.spec, self.spec.operation(operation))
@@ -158,7 +162,9 @@ class Connector:
             compiled = self._compiled[name] = CompiledOperation(self, self.spec.operation(name))
         return compiled
 
-    def authentication(self, values: Mapping[str, Any] | None = None, **tokens: Any) -> Authentication:
+    def authentication(
+        self, values: Mapping[str, Any] | None = None, **tokens: Any
+    ) -> Authentication:
         """Build an Authentication from the auth form's values (validated, defaults applied)."""
         return Authentication.from_form(self.spec, values, **tokens)
 
@@ -168,13 +174,25 @@ class Connector:
     def async_session(self, auth: Tokens, *, base_url: str | None = None) -> AsyncSession:
         return AsyncSession(self, auth, base_url=base_url)
 
-    def run(self, operation: str, inputs: Mapping[str, Any] | None = None, *, auth: Tokens,
-            base_url: str | None = None) -> Any:
+    def run(
+        self,
+        operation: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        auth: Tokens,
+        base_url: str | None = None,
+    ) -> Any:
         with self.session(auth, base_url=base_url) as session:
             return session.run(operation, inputs)
 
-    async def arun(self, operation: str, inputs: Mapping[str, Any] | None = None, *, auth: Tokens,
-                   base_url: str | None = None) -> Any:
+    async def arun(
+        self,
+        operation: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        auth: Tokens,
+        base_url: str | None = None,
+    ) -> Any:
         async with self.async_session(auth, base_url=base_url) as session:
             return await session.run(operation, inputs)
 
@@ -236,7 +254,9 @@ class AsyncSession(_BaseSession):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()

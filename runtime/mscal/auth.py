@@ -53,9 +53,11 @@ class Authentication:
             "properties": {f.key: f.schema for f in spec.auth_fields},
             "additionalProperties": False,
         }
-        error = best_match(Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(
-            {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
-        ))
+        error = best_match(
+            Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(
+                {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
+            )
+        )
         if error is not None:
             problem = describe_error(error)
             # Never echo a rejected value of a secret field back.
@@ -226,12 +228,16 @@ class OAuth2Tokens:
 
         try:
             if self._grant == "client_credentials":
-                return dict(client.fetch_token(
-                    self._token_url, grant_type="client_credentials", **self._params
-                ))
-            return dict(client.refresh_token(
-                self._token_url, refresh_token=self._refresh_value(), **self._params
-            ))
+                return dict(
+                    client.fetch_token(
+                        self._token_url, grant_type="client_credentials", **self._params
+                    )
+                )
+            return dict(
+                client.refresh_token(
+                    self._token_url, refresh_token=self._refresh_value(), **self._params
+                )
+            )
         except OAuthError as exc:
             raise AuthError(_oauth_message(exc)) from None
         except httpx2.HTTPError as exc:
@@ -242,12 +248,16 @@ class OAuth2Tokens:
 
         try:
             if self._grant == "client_credentials":
-                return dict(await client.fetch_token(
-                    self._token_url, grant_type="client_credentials", **self._params
-                ))
-            return dict(await client.refresh_token(
-                self._token_url, refresh_token=self._refresh_value(), **self._params
-            ))
+                return dict(
+                    await client.fetch_token(
+                        self._token_url, grant_type="client_credentials", **self._params
+                    )
+                )
+            return dict(
+                await client.refresh_token(
+                    self._token_url, refresh_token=self._refresh_value(), **self._params
+                )
+            )
         except OAuthError as exc:
             raise AuthError(_oauth_message(exc)) from None
         except httpx2.HTTPError as exc:
@@ -285,7 +295,9 @@ def _origin_of(base_url: str) -> str:
 
 
 def token_source(
-    spec: Spec, authentication: Authentication, on_token: Callable[[dict[str, Any]], None] | None = None
+    spec: Spec,
+    authentication: Authentication,
+    on_token: Callable[[dict[str, Any]], None] | None = None,
 ) -> TokenSource:
     """The token source an authentication calls for."""
     values = authentication.values

@@ -28,7 +28,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mscal", description="Microsoft Calendar connector for Microsoft Graph.")
-    parser.add_argument("--spec", metavar="PATH", help="a connector directory (default: the shipped one)")
+    parser.add_argument(
+        "--spec", metavar="PATH", help="a connector directory (default: the shipped one)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     listing = commands.add_parser("operations", help="list the operations, grouped")
@@ -36,13 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     describe = commands.add_parser("describe", help="the resolved description a builder renders")
     describe.add_argument("operation", nargs="?")
-    describe.add_argument("--json", action="store_true", help="print JSON (the default for a whole connector)")
+    describe.add_argument(
+        "--json", action="store_true", help="print JSON (the default for a whole connector)"
+    )
 
     run = commands.add_parser("run", help="run one operation and print its result as JSON")
     run.add_argument("operation")
     run.add_argument("--input", metavar="JSON", help="inputs as JSON, or @file.json")
-    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
-                     help="one input (dotted keys for nested values); repeatable")
+    run.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="one input (dotted keys for nested values); repeatable",
+    )
     run.add_argument("--auth", metavar="NAME", help="a named authentication")
     run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
     run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
@@ -83,7 +92,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _operations(connector: Any, *, as_json: bool) -> int:
     operations = connector.operations
     if as_json:
-        _print_json([{k: op[k] for k in ("name", "title", "group", "description")} for op in operations])
+        _print_json(
+            [{k: op[k] for k in ("name", "title", "group", "description")} for op in operations]
+        )
         return 0
     groups: dict[str, list[dict[str, Any]]] = {}
     for op in operations:
@@ -133,7 +144,11 @@ def _read_inputs(raw: str | None) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InputError("", "json", f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise InputError(
+            "",
+            "json",
+            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
     if not isinstance(value, dict):
         raise InputError("", "type", f"{source} must be a JSON object of inputs")
     return value

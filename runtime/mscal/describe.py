@@ -30,7 +30,9 @@ def describe_connector(spec: Spec, *, operations: bool = True) -> dict[str, Any]
         ]
     }
     if operations:
-        description["operations"] = [describe_operation(spec, op) for op in spec.operations.values()]
+        description["operations"] = [
+            describe_operation(spec, op) for op in spec.operations.values()
+        ]
     return description
 
 

@@ -84,7 +84,10 @@ class GraphError(ConnectorError):
         self.retry_after = retry_after
         ids = ", ".join(
             f"{name} {value}"
-            for name, value in (("request-id", request_id), ("client-request-id", client_request_id))
+            for name, value in (
+                ("request-id", request_id),
+                ("client-request-id", client_request_id),
+            )
             if value
         )
         super().__init__(

@@ -28,7 +28,9 @@ def example_problems(connector: Connector, operation: str, example: dict[str, An
         problems.append(f"URL is {request.url}, the example says {expected['url']}")
     for name, value in (expected.get("headers") or {}).items():
         if request.headers.get(name) != value:
-            problems.append(f"header {name} is {request.headers.get(name)!r}, the example says {value!r}")
+            problems.append(
+                f"header {name} is {request.headers.get(name)!r}, the example says {value!r}"
+            )
     if "json" in expected:
         body = json.loads(request.content) if request.content else None
         if body != expected["json"]:

@@ -86,13 +86,15 @@ def follow_link(
     try:
         url = check_url(link, origin)
     except EgressError as exc:
-        raise PagingError(f"refused to follow a next link: {exc}", collected=collected,
-                          resume_link=None) from None
-    headers = {k: v for k, v in previous.headers.items() if k.lower() not in _BODY_HEADERS}
+        raise PagingError(
+            f"refused to follow a next link: {exc}", collected=collected, resume_link=None
+        ) from None
+    headers = [(k, v) for k, v in previous.headers.raw if k.lower() not in _NOT_CARRIED]
     return httpx2.Request("GET", url, headers=headers)
 
 
-_BODY_HEADERS = frozenset({"content-type", "content-length", "authorization"})
+# Body framing does not apply to a GET; the token is added afresh by the auth flow.
+_NOT_CARRIED = frozenset({b"host", b"content-type", b"content-length", b"authorization"})
 
 
 def exchange(call: Call, request: httpx2.Request) -> Generator[Step, Any, httpx2.Response]:

@@ -42,7 +42,12 @@ def lint(path: str | Path | None = None) -> list[Finding]:
 
     for field in spec.auth_fields:
         if re.search(r"secret|password|token", field.key) and not field.secret:
-            add(manifest_file, "error", "auth-secret-unmarked", f"auth field {field.key!r} holds a credential but is not marked secret: true")
+            add(
+                manifest_file,
+                "error",
+                "auth-secret-unmarked",
+                f"auth field {field.key!r} holds a credential but is not marked secret: true",
+            )
 
     for name, operation in spec.operations.items():
         where = operation.source
@@ -55,10 +60,20 @@ def lint(path: str | Path | None = None) -> list[Finding]:
         if isinstance(headers, dict):
             for header in headers:
                 if header.lower() in FORBIDDEN_HEADERS:
-                    add(where, "error", "forbidden-header", f"operation {name!r} sets {header}, which the runtime owns")
+                    add(
+                        where,
+                        "error",
+                        "forbidden-header",
+                        f"operation {name!r} sets {header}, which the runtime owns",
+                    )
         path = operation.request.get("path", "")
         if not str(path).startswith(("/", "{")):
-            add(where, "error", "path-relative", f"operation {name!r}: path must start with / (relative to the base URL)")
+            add(
+                where,
+                "error",
+                "path-relative",
+                f"operation {name!r}: path must start with / (relative to the base URL)",
+            )
         try:
             described = connector.describe(name)
             for role in ("input_schema", "output_schema"):
@@ -72,7 +87,12 @@ def lint(path: str | Path | None = None) -> list[Finding]:
             continue
         for index, example in enumerate(operation.examples):
             for problem in example_problems(connector, name, example):
-                add(where, "error", "example-mismatch", f"operation {name!r} example {index + 1}: {problem}")
+                add(
+                    where,
+                    "error",
+                    "example-mismatch",
+                    f"operation {name!r} example {index + 1}: {problem}",
+                )
     return sorted(findings)
 
 

@@ -6,12 +6,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 from jinja2 import TemplateError
 
 from mscal.errors import EgressError, InputError, SpecError
-from mscal.guard import Origin, check_headers, check_method
+from mscal.guard import Origin, check_headers, check_method, check_path
 from mscal.spec import Operation
 from mscal.templating import Templates, render
 
@@ -44,7 +45,9 @@ class RequestBuilder:
         self._headers = templates.value(spec.get("headers") or {})
         self._has_body = spec.get("body") is not None
         self._body = templates.value(spec.get("body"))
-        self._body_type = templates.value(spec.get("body_type", "json" if self._has_body else "none"))
+        self._body_type = templates.value(
+            spec.get("body_type", "json" if self._has_body else "none")
+        )
 
     def context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Every declared input is in the context (None when absent), and nothing else."""
@@ -67,10 +70,12 @@ class RequestBuilder:
         headers = {name: value for name, value in headers.items() if value}
         try:
             url = origin.join(path)
+        except EgressError as exc:
+            raise InputError(_culprit(context), "egress", str(exc)) from None
+        try:
             check_headers(headers)
         except EgressError as exc:
-            field = "headers" if "header" in str(exc) else "endpoint"
-            raise InputError(field, "egress", str(exc)) from None
+            raise InputError("headers", "egress", str(exc)) from None
         if body_type not in BODY_TYPES:
             raise InputError("body_type", "enum", f"must be one of {', '.join(sorted(BODY_TYPES))}")
         return RequestParts(method, url, query, headers, body_type, body)
@@ -92,16 +97,31 @@ def to_request(parts: RequestParts, default_headers: Mapping[str, str]) -> httpx
         content = json.dumps(parts.body, separators=(",", ":"), ensure_ascii=False).encode()
         headers.setdefault("Content-Type", "application/json")
     elif parts.body_type == "raw" and parts.body is not None:
-        content = parts.body.encode() if isinstance(parts.body, str) else json.dumps(parts.body).encode()
+        content = (
+            parts.body.encode() if isinstance(parts.body, str) else json.dumps(parts.body).encode()
+        )
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
     elif parts.body_type == "form" and parts.body is not None:
         if not isinstance(parts.body, Mapping):
             raise InputError("body", "type", "must be an object of form fields for body_type form")
         return httpx2.Request(
-            parts.method, url, headers=headers,
+            parts.method,
+            url,
+            headers=headers,
             data={str(k): _query_value(v) for k, v in parts.body.items()},
         )
     return httpx2.Request(parts.method, url, headers=headers, content=content)
+
+
+def _culprit(context: Mapping[str, Any]) -> str:
+    """The input whose value made the path unsafe (e.g. an id of '..'), for the error."""
+    for name, value in context.items():
+        if isinstance(value, str) and value:
+            try:
+                check_path("/" + quote(value, safe=""))
+            except EgressError:
+                return name
+    return "endpoint" if "endpoint" in context else "path"
 
 
 def _as_mapping(value: Any, what: str) -> dict[str, Any]:
@@ -125,4 +145,3 @@ def _query_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(_query_value(item) for item in value)
     return str(value)
-

@@ -99,7 +99,7 @@ class Templates:
             template = self._paths.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        return ValueTemplate(source, lambda context: template.render(context))
+        return ValueTemplate(source, template.render)
 
     def value(self, source: Any) -> Compiled:
         """Compile a spec value: strings become templates, containers are compiled deeply."""
@@ -131,7 +131,7 @@ class Templates:
             template = self._values.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
-        return ValueTemplate(source, lambda context: template.render(context))
+        return ValueTemplate(source, template.render)
 
 
 def render(compiled: Compiled, context: Context) -> Any:
@@ -142,7 +142,9 @@ def render(compiled: Compiled, context: Context) -> Any:
         rendered = {key: render(item, context) for key, item in compiled.items()}
         return {key: value for key, value in rendered.items() if not _is_empty(value)}
     if isinstance(compiled, list):
-        return [value for value in (render(item, context) for item in compiled) if not _is_empty(value)]
+        return [
+            value for value in (render(item, context) for item in compiled) if not _is_empty(value)
+        ]
     return compiled
 
 

@@ -59,7 +59,9 @@ FORMAT_DESCRIPTIONS = {
 class InputValidator:
     """Validates one operation's inputs; built once, reused for every call."""
 
-    def __init__(self, schema: Mapping[str, Any], registry: Registry[Any], resolved: Mapping[str, Any]):
+    def __init__(
+        self, schema: Mapping[str, Any], registry: Registry[Any], resolved: Mapping[str, Any]
+    ):
         self._validator = Draft202012Validator(
             dict(schema), registry=registry, format_checker=FORMAT_CHECKER
         )
@@ -86,13 +88,14 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
     """Turn jsonschema's error into one sentence naming the field and the rule it broke."""
     path = _field_path(error.absolute_path)
     rule = str(error.validator)
-    value = error.validator_value
-    instance = error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
     if rule == "required":
         missing = next((name for name in value if name not in instance), value[0])
         return InputError(_join(path, missing), "required", "is required")
     if rule == "additionalProperties":
-        allowed = set((error.schema or {}).get("properties", {}) or known)
+        schema: Any = error.schema
+        allowed = set((schema.get("properties") if isinstance(schema, dict) else None) or known)
         unexpected = sorted(name for name in instance if name not in allowed)
         field = _join(path, unexpected[0]) if unexpected else path
         hint = f" (known inputs: {', '.join(sorted(allowed))})" if allowed and not path else ""
@@ -104,9 +107,7 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
         )
     if rule == "type":
         types = value if isinstance(value, list) else [value]
-        return InputError(
-            path, "type", f"must be {' or '.join(types)}, got {_type_name(instance)}"
-        )
+        return InputError(path, "type", f"must be {' or '.join(types)}, got {_type_name(instance)}")
     if rule == "format":
         wanted = FORMAT_DESCRIPTIONS.get(str(value), f"in {value} format")
         return InputError(path, "format", f"must be {wanted}, got {instance!r}")
@@ -117,7 +118,9 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
     if rule == "pattern":
         return InputError(path, "pattern", f"{instance!r} does not match the pattern {value}")
     if rule == "minProperties":
-        return InputError(path, rule, f"needs at least {value} propert{'y' if value == 1 else 'ies'}")
+        return InputError(
+            path, rule, f"needs at least {value} propert{'y' if value == 1 else 'ies'}"
+        )
     return InputError(path, rule, error.message)
 
 
@@ -133,6 +136,13 @@ def _join(path: str, name: str) -> str:
 
 
 def _type_name(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
-             dict: "object", type(None): "null"}
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)

@@ -1,0 +1,55 @@
+"""Shared fixtures: the shipped connector, a canary token, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+import mscal
+from mscal.cli import main
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+# A token that must never show up anywhere but the Authorization header.
+CANARY_TOKEN = "canary-access-token-7f3c9e1d5b"
+
+
+@pytest.fixture(scope="session")
+def connector() -> mscal.Connector:
+    return mscal.load_connector()
+
+
+@pytest.fixture
+def auth(connector: mscal.Connector) -> mscal.Authentication:
+    return connector.authentication(access_token=CANARY_TOKEN)
+
+
+@pytest.fixture
+def run(connector: mscal.Connector, auth: mscal.Authentication) -> Callable[..., Any]:
+    def _run(operation: str, inputs: dict[str, Any] | None = None) -> Any:
+        return connector.run(operation, inputs or {}, auth=auth)
+
+    return _run
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    def _cli(*argv: str) -> CliResult:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return _cli

@@ -1,0 +1,306 @@
+"""Tokens from the client-credentials and refresh-token grants; secrets never leak."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx2
+import pytest
+from pytest_httpx2 import HTTPXMock
+
+import mscal
+from mscal.auth import BearerAuth, OAuth2Tokens, StaticToken
+from mscal.guard import Origin
+from mscal.secret import Secret
+from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
+
+TENANT = "contoso.onmicrosoft.com"
+TOKEN_V2 = f"https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
+TOKEN_V1 = f"https://login.microsoftonline.com/{TENANT}/oauth2/token"
+SECRET = "canary-client-secret-0a9b8c"
+REFRESH = "canary-refresh-token-4d5e6f"
+NEW_REFRESH = "canary-refresh-token-rotated-1a2b"
+APP_TOKEN = "canary-app-token-9z8y7x"
+
+
+def _form(request: httpx2.Request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+
+
+def _app_auth(connector: mscal.Connector, **values: Any) -> mscal.Authentication:
+    return connector.authentication(
+        {
+            "client_id": "app-123",
+            "tenant_id": TENANT,
+            "client_secret": SECRET,
+            "grant_type": "client_credentials",
+            **values,
+        }
+    )
+
+
+def test_client_credentials_v2_token_then_graph(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(
+        url=TOKEN_V2,
+        method="POST",
+        json={"access_token": APP_TOKEN, "token_type": "Bearer", "expires_in": 3600},
+    )
+    httpx2_mock.add_response(url=f"{GRAPH}/users/u1/calendars", json={"value": []})
+
+    result = connector.run("list_calendars", {"user_id": "u1"}, auth=_app_auth(connector))
+
+    assert result == {"value": [], "next_link": None}
+    token_request, graph_request = httpx2_mock.get_requests()
+    assert _form(token_request) == {
+        "grant_type": "client_credentials",
+        "scope": "https://graph.microsoft.com/.default",
+        "client_id": "app-123",
+        "client_secret": SECRET,
+    }
+    assert "Authorization" not in token_request.headers
+    assert graph_request.headers["Authorization"] == f"Bearer {APP_TOKEN}"
+
+
+def test_client_credentials_v1_endpoint_asks_for_a_resource(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(
+        url=TOKEN_V1,
+        method="POST",
+        json={"access_token": APP_TOKEN, "token_type": "Bearer", "expires_in": 3600},
+    )
+    httpx2_mock.add_response(url=f"{GRAPH}/users/u1/calendar", json={"id": "c"})
+    connector.run("get_calendar", {"user_id": "u1"}, auth=_app_auth(connector, api_version="v1.0"))
+    form = _form(httpx2_mock.get_requests()[0])
+    assert form["resource"] == "https://graph.microsoft.com"
+    assert "scope" not in form
+
+
+def test_national_cloud_hosts_come_from_the_form(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(
+        url=f"https://login.microsoftonline.us/{TENANT}/oauth2/v2.0/token",
+        json={"access_token": APP_TOKEN, "token_type": "Bearer", "expires_in": 3600},
+    )
+    httpx2_mock.add_response(url="https://graph.microsoft.us/v1.0/users/u1/calendar", json={})
+    auth = _app_auth(
+        connector,
+        authority_host="https://login.microsoftonline.us",
+        base_url="https://graph.microsoft.us/v1.0",
+    )
+    connector.run("get_calendar", {"user_id": "u1"}, auth=auth)
+    assert _form(httpx2_mock.get_requests()[0])["scope"] == "https://graph.microsoft.us/.default"
+
+
+def test_refresh_token_grant_with_offline_access_and_rotation(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(
+        url=TOKEN_V2,
+        json={
+            "access_token": "fresh",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "refresh_token": NEW_REFRESH,
+        },
+    )
+    httpx2_mock.add_response(url=f"{GRAPH}/me/calendar", json={"id": "c"}, is_reusable=True)
+    seen: list[dict[str, Any]] = []
+    auth = connector.authentication(
+        {"client_id": "app-123", "tenant_id": TENANT}, refresh_token=REFRESH
+    )
+
+    tokens = OAuth2Tokens(connector.spec, auth, on_token=seen.append)
+    with connector.session(tokens) as session:
+        session.run("get_calendar")
+        session.run("get_calendar")  # the fresh token is reused, not refreshed again
+    form = _form(httpx2_mock.get_requests()[0])
+    assert form["grant_type"] == "refresh_token"
+    assert form["refresh_token"] == REFRESH
+    assert form["scope"] == (
+        "https://graph.microsoft.com/Calendars.ReadWrite https://graph.microsoft.com/User.Read "
+        "offline_access"
+    )
+    assert "client_secret" not in form
+    assert len(httpx2_mock.get_requests(url=TOKEN_V2)) == 1
+    assert seen[0]["refresh_token"] == NEW_REFRESH
+    assert tokens._refresh is not None and tokens._refresh.reveal() == NEW_REFRESH
+    assert isinstance(BearerAuth(tokens, Origin.from_base_url(GRAPH)), httpx2.Auth)
+
+
+def test_a_401_refreshes_once_and_replays_once(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    sent: list[str | None] = []
+
+    def graph(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.headers.get("Authorization"))
+        return httpx2.Response(
+            401, json={"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}
+        )
+
+    def token_endpoint(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.headers.get("Authorization"))
+        return httpx2.Response(
+            200, json={"access_token": "second", "token_type": "Bearer", "expires_in": 3600}
+        )
+
+    httpx2_mock.add_callback(graph, url=f"{GRAPH}/me/calendar", is_reusable=True)
+    httpx2_mock.add_callback(token_endpoint, url=TOKEN_V2)
+    auth = connector.authentication(
+        {"client_id": "app-123", "tenant_id": TENANT},
+        access_token="first",
+        refresh_token=REFRESH,
+        expires_at=time.time() + 3600,
+    )
+    with pytest.raises(mscal.GraphError) as caught:
+        connector.run("get_calendar", auth=auth)
+    assert caught.value.code == "InvalidAuthenticationToken"
+    assert sent == ["Bearer first", None, "Bearer second"]
+
+
+def test_a_token_without_expiry_counts_as_expired(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(
+        url=TOKEN_V2, json={"access_token": "new", "token_type": "Bearer", "expires_in": 3600}
+    )
+    httpx2_mock.add_response(
+        url=f"{GRAPH}/me/calendar", json={}, match_headers={"Authorization": "Bearer new"}
+    )
+    auth = connector.authentication(
+        {"client_id": "a", "tenant_id": TENANT},
+        access_token="old-unknown-expiry",
+        refresh_token=REFRESH,
+    )
+    connector.run("get_calendar", auth=auth)
+
+
+def test_refused_grant_is_a_clear_auth_error(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(
+        url=TOKEN_V2,
+        status_code=401,
+        json={
+            "error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x",
+        },
+    )
+    with pytest.raises(mscal.AuthError) as caught:
+        connector.run("list_calendars", {"user_id": "u"}, auth=_app_auth(connector))
+    assert str(caught.value) == (
+        "token request refused: invalid_client: AADSTS7000215: Invalid client secret provided."
+    )
+    assert len(httpx2_mock.get_requests()) == 1
+
+
+def test_a_callable_token_supplier_plugs_in(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(url=f"{GRAPH}/me/calendar", json={})
+    calls: list[bool] = []
+
+    def supply(force: bool) -> str:
+        calls.append(force)
+        return "from-platform"
+
+    connector.run("get_calendar", auth=supply)
+    request = httpx2_mock.get_request()
+    assert request is not None
+    assert request.headers["Authorization"] == "Bearer from-platform"
+    assert calls == [False]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "rule"),
+    [
+        ({"api_version": "v3.0"}, "api_version", "enum"),
+        ({"grant_type": "password"}, "grant_type", "enum"),
+        ({"scopes": "Calendars.Read"}, "scopes", "type"),
+        ({"client_secret": 42}, "client_secret", "type"),
+        ({"tenant": "x"}, "tenant", "unknown"),
+    ],
+)
+def test_auth_form_values_are_validated(
+    connector: mscal.Connector, values: dict[str, Any], field: str, rule: str
+) -> None:
+    with pytest.raises(mscal.InputError) as caught:
+        connector.authentication(values)
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert "42" not in str(caught.value)
+
+
+def test_secrets_stay_out_of_reprs_and_errors(connector: mscal.Connector) -> None:
+    auth = connector.authentication(
+        {"client_id": "a", "client_secret": SECRET},
+        access_token=CANARY_TOKEN,
+        refresh_token=REFRESH,
+    )
+
+    shown = " ".join(
+        [
+            repr(auth),
+            str(auth),
+            repr(auth.secrets),
+            repr(auth.access_token),
+            repr(StaticToken(Secret(CANARY_TOKEN))),
+            repr(OAuth2Tokens(connector.spec, auth)),
+        ]
+    )
+    for canary in (SECRET, CANARY_TOKEN, REFRESH):
+        assert canary not in shown
+    assert "client_id" in repr(auth)
+
+
+def test_token_never_reaches_output_logs_or_errors(
+    httpx2_mock: HTTPXMock, cli: Callable[..., CliResult], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    httpx2_mock.add_response(url=f"{GRAPH}/me/calendars", json={"value": [{"name": "Calendar"}]})
+    httpx2_mock.add_response(
+        url=f"{GRAPH}/me/calendar",
+        status_code=403,
+        json={
+            "error": {
+                "code": "ErrorAccessDenied",
+                "message": "Access is denied.",
+                "innerError": {"request-id": "r-1"},
+            }
+        },
+    )
+
+    ok = cli("run", "list_calendars", "--token", CANARY_TOKEN)
+    failed = cli("run", "get_calendar", "--token", CANARY_TOKEN)
+    refused = cli(
+        "run", "raw_http_request", "--set", "endpoint=//evil.example/", "--token", CANARY_TOKEN
+    )
+
+    assert ok.code == 0 and ok.json()["value"] == [{"name": "Calendar"}]
+    assert failed.code == 1
+    assert failed.err == (
+        "mscal: error: HTTP 403 ErrorAccessDenied: Access is denied. (request-id r-1, "
+        f"client-request-id {httpx2_mock.get_requests()[1].headers['client-request-id']})\n"
+    )
+    assert refused.code == 2
+    everything = ok.out + ok.err + failed.out + failed.err + refused.out + refused.err + caplog.text
+    assert CANARY_TOKEN not in everything
+
+
+def test_token_from_the_environment(
+    httpx2_mock: HTTPXMock, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MSCAL_ACCESS_TOKEN", CANARY_TOKEN)
+    httpx2_mock.add_response(
+        url=f"{GRAPH}/me/calendar",
+        json={"id": "c"},
+        match_headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
+    )
+    assert cli("run", "get_calendar").json() == {"id": "c"}

@@ -1,0 +1,252 @@
+"""Paging options, Graph's error envelope, and retries on throttling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+import pytest
+from pytest_httpx2 import HTTPXMock
+
+import mscal
+from mscal.retry import RetryPolicy, parse_retry_after
+from tests.conftest import GRAPH
+
+PAGE_1 = f"{GRAPH}/me/events"
+PAGE_2 = f"{GRAPH}/me/events?%24skiptoken=p2"
+PAGE_3 = f"{GRAPH}/me/events?%24skiptoken=p3"
+
+
+def _pages(httpx2_mock: HTTPXMock, *, prefer: str | None = None) -> None:
+    headers = {"Prefer": prefer} if prefer else None
+    httpx2_mock.add_response(
+        url=PAGE_1, json={"value": [1, 2], "@odata.nextLink": PAGE_2}, match_headers=headers
+    )
+    httpx2_mock.add_response(
+        url=PAGE_2, json={"value": [3, 4], "@odata.nextLink": PAGE_3}, match_headers=headers
+    )
+    httpx2_mock.add_response(url=PAGE_3, json={"value": [5]}, match_headers=headers)
+
+
+def test_first_page_only_by_default(httpx2_mock: HTTPXMock, run: Callable[..., Any]) -> None:
+    httpx2_mock.add_response(url=PAGE_1, json={"value": [1, 2], "@odata.nextLink": PAGE_2})
+    assert run("list_events") == {"value": [1, 2], "next_link": PAGE_2}
+    assert len(httpx2_mock.get_requests()) == 1
+
+
+def test_all_pages_follows_next_links_with_the_same_headers(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    _pages(httpx2_mock, prefer='outlook.timezone="UTC"')
+    result = run("list_events", {"all_pages": True, "time_zone": "UTC"})
+    assert result == {"value": [1, 2, 3, 4, 5], "next_link": None}
+    requests = httpx2_mock.get_requests()
+    assert [str(r.url) for r in requests] == [PAGE_1, PAGE_2, PAGE_3]
+    assert len({r.headers["client-request-id"] for r in requests}) == 1
+    assert all(r.headers["Authorization"].startswith("Bearer ") for r in requests)
+
+
+def test_max_items_stops_once_enough_are_collected(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(url=PAGE_1, json={"value": [1, 2], "@odata.nextLink": PAGE_2})
+    httpx2_mock.add_response(url=PAGE_2, json={"value": [3, 4], "@odata.nextLink": PAGE_3})
+    assert run("list_events", {"max_items": 3}) == {"value": [1, 2, 3], "next_link": PAGE_3}
+    assert len(httpx2_mock.get_requests()) == 2
+
+
+def test_next_link_input_resumes_there(httpx2_mock: HTTPXMock, run: Callable[..., Any]) -> None:
+    httpx2_mock.add_response(url=PAGE_3, json={"value": [5]})
+    assert run("list_events", {"next_link": PAGE_3}) == {"value": [5], "next_link": None}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.example/v1.0/me/events",
+        "http://graph.microsoft.com/v1.0/me/events",
+        "https://graph.microsoft.com:8443/v1.0/me/events",
+        "https://graph.microsoft.com/beta/me/events",
+        "https://graph.microsoft.com.evil.example/v1.0/me/events",
+        "https://user@graph.microsoft.com/v1.0/me/events",
+    ],
+)
+def test_next_link_input_elsewhere_is_refused_before_sending(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], link: str
+) -> None:
+    with pytest.raises(mscal.PagingError, match="refused to follow"):
+        run("list_events", {"next_link": link})
+    assert httpx2_mock.get_requests() == []
+
+
+def test_server_next_link_to_another_host_stops_with_an_error(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(
+        url=PAGE_1, json={"value": [1], "@odata.nextLink": "https://evil.example/v1.0/x"}
+    )
+    with pytest.raises(mscal.PagingError) as caught:
+        run("list_events", {"all_pages": True})
+    assert caught.value.collected == 1
+    assert len(httpx2_mock.get_requests()) == 1
+
+
+def test_a_repeated_next_link_is_a_loop_error(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(url=PAGE_1, json={"value": [1], "@odata.nextLink": PAGE_2})
+    httpx2_mock.add_response(
+        url=PAGE_2, json={"value": [2], "@odata.nextLink": PAGE_2}, is_reusable=True
+    )
+    with pytest.raises(mscal.PagingError, match="before") as caught:
+        run("list_events", {"all_pages": True})
+    assert caught.value.collected == 2
+    assert caught.value.resume_link == PAGE_2
+
+
+def test_an_empty_page_with_a_next_link_is_followed(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(url=PAGE_1, json={"value": [], "@odata.nextLink": PAGE_2})
+    httpx2_mock.add_response(url=PAGE_2, json={"value": [7]})
+    assert run("list_events", {"all_pages": True}) == {"value": [7], "next_link": None}
+
+
+def test_a_failure_mid_paging_says_how_far_it_got(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(url=PAGE_1, json={"value": [1, 2], "@odata.nextLink": PAGE_2})
+    httpx2_mock.add_response(
+        url=PAGE_2, status_code=500, json={"error": {"code": "x", "message": "y"}}
+    )
+    with pytest.raises(mscal.PagingError) as caught:
+        run("list_events", {"all_pages": True})
+    assert caught.value.collected == 2
+    assert caught.value.resume_link == PAGE_2
+
+
+GRAPH_404 = {
+    "error": {
+        "code": "ErrorItemNotFound",
+        "message": "The specified object was not found in the store.",
+        "innerError": {"request-id": "req-123", "date": "2026-11-23T10:00:00"},
+    }
+}
+
+
+def test_graph_error_envelope_becomes_a_typed_error(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(status_code=404, json=GRAPH_404)
+    with pytest.raises(mscal.GraphError) as caught:
+        run("get_event", {"event_id": "missing"})
+    error = caught.value
+    assert (error.status_code, error.code, error.request_id, error.date) == (
+        404,
+        "ErrorItemNotFound",
+        "req-123",
+        "2026-11-23T10:00:00",
+    )
+    assert error.message == "The specified object was not found in the store."
+    sent = httpx2_mock.get_request()
+    assert sent is not None
+    assert error.client_request_id == sent.headers["client-request-id"]
+    assert str(error).startswith("HTTP 404 ErrorItemNotFound: The specified object was not found")
+
+
+def test_an_error_without_an_envelope_still_says_what_happened(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(status_code=502, text="Bad gateway", headers={"request-id": "hdr-1"})
+    with pytest.raises(mscal.GraphError) as caught:
+        run("list_calendars")
+    assert caught.value.code is None
+    assert caught.value.request_id == "hdr-1"
+    assert "Bad gateway" in caught.value.message
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    slept: list[float] = []
+    monkeypatch.setattr("mscal.drivers.time.sleep", slept.append)
+    return slept
+
+
+def test_throttling_is_retried_after_retry_after(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
+) -> None:
+    httpx2_mock.add_response(
+        status_code=429,
+        headers={"Retry-After": "2"},
+        json={"error": {"code": "TooManyRequests", "message": "slow down"}},
+    )
+    httpx2_mock.add_response(status_code=503)
+    httpx2_mock.add_response(json={"value": []})
+    assert run("list_calendars") == {"value": [], "next_link": None}
+    requests = httpx2_mock.get_requests()
+    assert len(requests) == 3
+    assert len({r.headers["client-request-id"] for r in requests}) == 1
+    assert no_sleep[0] == 2.0
+    assert 1.0 <= no_sleep[1] <= 1.5  # second retry: 0.5 s base doubled, plus up to 0.5 s jitter
+
+
+def test_throttling_gives_up_after_three_retries(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
+) -> None:
+    httpx2_mock.add_response(
+        status_code=429,
+        headers={"Retry-After": "1"},
+        is_reusable=True,
+        json={"error": {"code": "TooManyRequests", "message": "slow down"}},
+    )
+    with pytest.raises(mscal.GraphError) as caught:
+        run("list_calendars")
+    assert caught.value.status_code == 429
+    assert caught.value.retry_after == 1.0
+    assert len(httpx2_mock.get_requests()) == 4
+    assert no_sleep == [1.0, 1.0, 1.0]
+
+
+def test_connection_failures_are_retried(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
+) -> None:
+    httpx2_mock.add_exception(httpx2.ConnectError("refused"))
+    httpx2_mock.add_response(json={"id": "e1"}, status_code=201)
+    assert run("create_event", {"event": {"subject": "S"}}) == {"id": "e1"}
+    assert len(no_sleep) == 1
+
+
+def test_a_post_that_may_have_arrived_is_not_resent(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
+) -> None:
+    httpx2_mock.add_exception(httpx2.ReadTimeout("lost"))
+    with pytest.raises(mscal.TransportError, match="ReadTimeout"):
+        run("create_event", {"event": {"subject": "S"}})
+    assert len(httpx2_mock.get_requests()) == 1
+    assert no_sleep == []
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("5", 5.0),
+        ("0", 0.0),
+        ("abc", None),
+        ("1.5", None),
+        ("-5", None),
+        ("30,120", None),
+        ("", None),
+        (None, None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
+)
+def test_retry_after_parsing_never_crashes(header: str | None, expected: float | None) -> None:
+    assert parse_retry_after(header) == expected
+
+
+def test_backoff_is_clamped() -> None:
+    policy = RetryPolicy(max_wait_seconds=10)
+    assert policy.delay(0, "999999") == 10
+    assert policy.delay(20, None, jitter=lambda: 0.0) == 10
+    assert policy.delay(1, None, jitter=lambda: 0.5) == 0.5 * 2 + 0.25
