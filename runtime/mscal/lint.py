@@ -29,10 +29,11 @@ class Finding:
 
 def lint(path: str | Path | None = None) -> list[Finding]:
     """Every finding for the connector at `path`; raises SpecError if it cannot be loaded."""
-    from mscal.api import load_connector
+    from mscal.api import Connector
     from mscal.examples import example_problems
+    from mscal.spec import load_spec
 
-    connector = load_connector(path)
+    connector = Connector(load_spec(path, fresh=True))
     spec = connector.spec
     findings: list[Finding] = []
     manifest_file = str(spec.root / "connector.yaml")

@@ -110,16 +110,24 @@ def read_yaml(path: Path) -> Any:
         raise SpecError(f"{path}: invalid YAML: {exc}") from None
 
 
-def load_spec(path: str | Path | None = None) -> Spec:
-    """Load a connector from its directory or its connector.yaml (default: the shipped one)."""
+def load_spec(path: str | Path | None = None, *, fresh: bool = False) -> Spec:
+    """Load a connector from its directory or its connector.yaml (default: the shipped one).
+
+    Loaded specs are cached per directory; `fresh` reads the files again (the linter does).
+    """
     root = Path(path) if path is not None else default_spec_root()
     if root.is_file():
         root = root.parent
-    return _load_spec(root.resolve())
+    root = root.resolve()
+    return _read_spec(root) if fresh else _cached_spec(root)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_spec(root: Path) -> Spec:
+def _cached_spec(root: Path) -> Spec:
+    return _read_spec(root)
+
+
+def _read_spec(root: Path) -> Spec:
     manifest_path = root / "connector.yaml"
     manifest = read_yaml(manifest_path)
     if not isinstance(manifest, dict):

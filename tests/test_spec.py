@@ -1,0 +1,170 @@
+"""The shipped spec is complete and self-consistent; the linter catches planted mistakes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import mscal
+from mscal.examples import example_problems
+from mscal.lint import lint
+from mscal.spec import default_spec_root, read_yaml
+from tests.conftest import CliResult
+
+ROOT = default_spec_root()
+
+
+def test_identity_and_base_url(connector: mscal.Connector) -> None:
+    manifest = connector.spec.manifest
+    assert manifest["name"] == "microsoft-calendar"
+    assert manifest["base_url"] == "https://graph.microsoft.com/v1.0"
+    assert manifest["version"].count(".") == 2
+    assert manifest["title"] and manifest["description"] and manifest["icon"]
+
+
+def test_auth_form_has_help_and_defaults(connector: mscal.Connector) -> None:
+    fields = {f["key"]: f for f in connector.auth_form}
+    assert all(f["title"] and len(f["help"]) > 30 for f in fields.values())
+    assert fields["api_version"]["schema"]["default"] == "v2.0"
+    assert fields["api_version"]["schema"]["enum"] == ["v2.0", "v1.0"]
+    assert fields["grant_type"]["schema"]["enum"] == ["authorization_code", "client_credentials"]
+    assert fields["authority_host"]["schema"]["default"] == "https://login.microsoftonline.com"
+    assert fields["offline_access"]["schema"]["type"] == "boolean"
+    assert [k for k, f in fields.items() if f["secret"]] == ["client_secret"]
+    assert {k for k, f in fields.items() if f["advanced"]} == {
+        "grant_type",
+        "authority_host",
+        "base_url",
+    }
+
+
+def test_every_schema_file_is_valid_draft_2020_12() -> None:
+    for path in sorted((ROOT / "schemas").glob("*.yaml")):
+        Draft202012Validator.check_schema(read_yaml(path))
+
+
+def test_every_operation_has_titles_and_resolvable_schemas(connector: mscal.Connector) -> None:
+    for operation in connector.operations:
+        assert operation["title"] and operation["description"], operation["name"]
+        Draft202012Validator.check_schema(operation["input_schema"])
+        Draft202012Validator.check_schema(operation["output_schema"])
+        for name, prop in operation["input_schema"]["properties"].items():
+            assert prop.get("title") or prop.get("description"), (operation["name"], name)
+
+
+def test_graph_resources_do_not_require_odata_type(connector: mscal.Connector) -> None:
+    event = connector.describe("create_event")["input_schema"]["properties"]["event"]
+    assert "@odata.type" not in event.get("required", [])
+
+
+@pytest.mark.parametrize(
+    ("operation", "index"),
+    [
+        (op.name, i)
+        for op in mscal.load_connector().spec.operations.values()
+        for i in range(len(op.examples))
+    ],
+)
+def test_examples_render_to_their_stated_request(
+    connector: mscal.Connector, operation: str, index: int
+) -> None:
+    example = connector.spec.operations[operation].examples[index]
+    assert example_problems(connector, operation, example) == []
+
+
+def test_a_wrong_example_is_reported(connector: mscal.Connector) -> None:
+    example = {"input": {"top": 2}, "request": {"method": "POST", "url": "https://x/"}}
+    assert example_problems(connector, "list_calendars", example) == [
+        "method is GET, the example says POST",
+        "URL is https://graph.microsoft.com/v1.0/me/calendars?%24top=2, the example says https://x/",
+    ]
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "connector"
+    target.mkdir()
+    shutil.copy(ROOT / "connector.yaml", target)
+    shutil.copytree(ROOT / "operations", target / "operations")
+    shutil.copytree(ROOT / "schemas", target / "schemas")
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_lint_reports_several_planted_mistakes(spec_copy: Path) -> None:
+    calendars = spec_copy / "operations" / "calendars.yaml"
+    _edit(calendars, "- name: get_calendar", "- name: getCalendar")
+    _edit(
+        calendars,
+        "url: https://graph.microsoft.com/v1.0/me/calendar}",
+        "url: https://graph.microsoft.com/v1.0/me/calendarz}",
+    )
+    list_path = "path: \"{% include 'mailbox' %}/calendars\"\n"
+    _edit(calendars, list_path, list_path + "      headers: {Authorization: x}\n")
+    _edit(spec_copy / "connector.yaml", "      secret: true\n", "")
+    rules = {(Path(f.file).name, f.rule) for f in lint(spec_copy)}
+    assert rules == {
+        ("calendars.yaml", "name-snake-case"),
+        ("calendars.yaml", "example-mismatch"),
+        ("calendars.yaml", "forbidden-header"),
+        ("connector.yaml", "auth-secret-unmarked"),
+    }
+
+
+def test_lint_cli_exit_codes(spec_copy: Path, cli: Callable[..., CliResult]) -> None:
+    assert cli("lint", str(spec_copy)).code == 0
+    assert cli("lint", str(spec_copy / "connector.yaml")).code == 0
+    _edit(spec_copy / "operations" / "events.yaml", "    title: Get an event\n", "    title: ''\n")
+    result = cli("lint", str(spec_copy))
+    assert result.code == 1
+    assert "error missing-title operation 'get_event' has no title" in result.out
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("connector.yaml", "name: microsoft-calendar", "name: [unclosed", "invalid YAML"),
+        (
+            "operations/events.yaml",
+            "traits: [mailbox, group, select, preferences]",
+            "traits: [mailbox, nonsense]",
+            "unknown trait 'nonsense'",
+        ),
+        (
+            "operations/raw.yaml",
+            "- name: raw_http_request",
+            "- name: list_events",
+            "declared twice",
+        ),
+    ],
+)
+def test_lint_cannot_run_on_a_broken_spec_exits_2(
+    spec_copy: Path, cli: Callable[..., CliResult], file: str, old: str, new: str, message: str
+) -> None:
+    _edit(spec_copy / file, old, new)
+    result = cli("lint", str(spec_copy))
+    assert result.code == 2
+    assert message in result.err
+
+
+def test_a_template_using_an_undeclared_input_fails_loudly(spec_copy: Path) -> None:
+    _edit(
+        spec_copy / "operations" / "calendars.yaml",
+        '/calendars/{{ calendar_id }}"',
+        '/calendars/{{ calender_id }}"',
+    )
+    findings = lint(spec_copy)
+    assert [f.rule for f in findings] == []  # delete_calendar has no example to render
+    connector = mscal.load_connector(spec_copy)
+    auth = connector.authentication(access_token="t")
+    with pytest.raises(mscal.SpecError, match="calender_id"):
+        connector.run("delete_calendar", {"calendar_id": "c"}, auth=auth)
