@@ -13,8 +13,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.auth import BearerAuth, OAuth2Tokens, StaticToken
-from mscal.guard import Origin
+from mscal.auth import OAuth2Tokens, StaticToken
 from mscal.secret import Secret
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
 
@@ -132,7 +131,6 @@ def test_refresh_token_grant_with_offline_access_and_rotation(
     assert len(httpx2_mock.get_requests(url=TOKEN_V2)) == 1
     assert seen[0]["refresh_token"] == NEW_REFRESH
     assert tokens._refresh is not None and tokens._refresh.reveal() == NEW_REFRESH
-    assert isinstance(BearerAuth(tokens, Origin.from_base_url(GRAPH)), httpx2.Auth)
 
 
 def test_a_401_refreshes_once_and_replays_once(

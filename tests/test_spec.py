@@ -156,14 +156,29 @@ def test_lint_cannot_run_on_a_broken_spec_exits_2(
     assert message in result.err
 
 
-def test_a_template_using_an_undeclared_input_fails_loudly(spec_copy: Path) -> None:
+def test_a_template_using_an_undeclared_input_is_reported(spec_copy: Path) -> None:
     _edit(
         spec_copy / "operations" / "calendars.yaml",
         '/calendars/{{ calendar_id }}"',
         '/calendars/{{ calender_id }}"',
     )
-    findings = lint(spec_copy)
-    assert [f.rule for f in findings] == []  # delete_calendar has no example to render
+    _edit(spec_copy / "connector.yaml", "{% if user_id %}", "{% if usr_id %}")
+    findings = [(f.rule, f.message) for f in lint(spec_copy)]
+    assert (
+        "template-undeclared",
+        "operation 'delete_calendar' uses 'calender_id', which is not one of its inputs",
+    ) in findings
+    # A fragment's typo shows up in every operation that includes it.
+    undeclared = [m for rule, m in findings if rule == "template-undeclared" and "'usr_id'" in m]
+    assert len(undeclared) == 11  # every operation but raw_http_request includes 'mailbox'
+
+
+def test_running_an_undeclared_variable_is_a_spec_error_not_a_request(spec_copy: Path) -> None:
+    _edit(
+        spec_copy / "operations" / "calendars.yaml",
+        '/calendars/{{ calendar_id }}"',
+        '/calendars/{{ calender_id }}"',
+    )
     connector = mscal.load_connector(spec_copy)
     auth = connector.authentication(access_token="t")
     with pytest.raises(mscal.SpecError, match="calender_id"):

@@ -8,9 +8,10 @@ a fixed token, or OAuth 2.0 grants through authlib with the endpoints the spec d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -148,7 +149,7 @@ class OAuth2Tokens:
         on_token: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         values = authentication.values
-        self._grant = str(values.get("grant_type", "authorization_code"))
+        self._grant_type = str(values.get("grant_type", "authorization_code"))
         self._client_id = values.get("client_id")
         self._secret = authentication.secrets.get("client_secret")
         self._access = authentication.access_token
@@ -160,9 +161,9 @@ class OAuth2Tokens:
         self._alock: asyncio.Lock | None = None
         if not self._client_id:
             raise AuthError("client_id: is required to obtain a token")
-        if self._grant == "client_credentials" and not self._secret:
+        if self._grant_type == "client_credentials" and not self._secret:
             raise AuthError("client_secret: is required for the client_credentials grant")
-        if self._grant != "client_credentials" and not (self._refresh or self._access):
+        if self._grant_type != "client_credentials" and not (self._refresh or self._access):
             raise AuthError(
                 "this authentication has no token yet: sign in interactively first, or pass "
                 "an access token"
@@ -177,15 +178,15 @@ class OAuth2Tokens:
         templates = Templates({})
         self._token_url = str(render(templates.value(oauth["token_url"]), context))
         version = str(values.get("api_version", "v2.0"))
-        flavour = "client_credentials" if self._grant == "client_credentials" else "delegated"
+        flavour = "client_credentials" if self._grant_type == "client_credentials" else "delegated"
         params = (oauth.get("token_params") or {}).get(version, {}).get(flavour, {})
         self._params: dict[str, str] = {
             k: str(v) for k, v in render(templates.value(params), context).items()
         }
-        self._auth_method = str(oauth.get("token_endpoint_auth_method", "client_secret_post"))
+        self._auth_method = str(oauth["token_endpoint_auth_method"])
 
     def __repr__(self) -> str:
-        return f"OAuth2Tokens(grant={self._grant!r}, client_id={self._client_id!r})"
+        return f"OAuth2Tokens(grant={self._grant_type!r}, client_id={self._client_id!r})"
 
     def _fresh(self) -> str | None:
         if self._access is None or self._expires_at is None:
@@ -223,45 +224,29 @@ class OAuth2Tokens:
             "token_endpoint_auth_method": self._auth_method if self._secret else "none",
         }
 
-    def _call(self, client: Any) -> dict[str, Any]:
-        from authlib.integrations.base_client import OAuthError
+    def _grant(self) -> tuple[str, dict[str, Any]]:
+        """The authlib client method and arguments for this authentication's grant."""
+        if self._grant_type == "client_credentials":
+            return "fetch_token", {
+                "url": self._token_url,
+                "grant_type": "client_credentials",
+                **self._params,
+            }
+        return "refresh_token", {
+            "url": self._token_url,
+            "refresh_token": self._refresh_value(),
+            **self._params,
+        }
 
-        try:
-            if self._grant == "client_credentials":
-                return dict(
-                    client.fetch_token(
-                        self._token_url, grant_type="client_credentials", **self._params
-                    )
-                )
-            return dict(
-                client.refresh_token(
-                    self._token_url, refresh_token=self._refresh_value(), **self._params
-                )
-            )
-        except OAuthError as exc:
-            raise AuthError(_oauth_message(exc)) from None
-        except httpx2.HTTPError as exc:
-            raise AuthError(f"token request failed: {type(exc).__name__}") from None
+    def _call(self, client: Any) -> dict[str, Any]:
+        method, kwargs = self._grant()
+        with _token_errors():
+            return dict(getattr(client, method)(**kwargs))
 
     async def _acall(self, client: Any) -> dict[str, Any]:
-        from authlib.integrations.base_client import OAuthError
-
-        try:
-            if self._grant == "client_credentials":
-                return dict(
-                    await client.fetch_token(
-                        self._token_url, grant_type="client_credentials", **self._params
-                    )
-                )
-            return dict(
-                await client.refresh_token(
-                    self._token_url, refresh_token=self._refresh_value(), **self._params
-                )
-            )
-        except OAuthError as exc:
-            raise AuthError(_oauth_message(exc)) from None
-        except httpx2.HTTPError as exc:
-            raise AuthError(f"token request failed: {type(exc).__name__}") from None
+        method, kwargs = self._grant()
+        with _token_errors():
+            return dict(await getattr(client, method)(**kwargs))
 
     def _refresh_value(self) -> str:
         if self._refresh is None:
@@ -280,6 +265,19 @@ class OAuth2Tokens:
         if self._on_token is not None:
             self._on_token(token)
         return str(access)
+
+
+@contextlib.contextmanager
+def _token_errors() -> Iterator[None]:
+    """Token endpoint failures as AuthErrors that carry the AADSTS reason, never a secret."""
+    from authlib.integrations.base_client import OAuthError
+
+    try:
+        yield
+    except OAuthError as exc:
+        raise AuthError(_oauth_message(exc)) from None
+    except httpx2.HTTPError as exc:
+        raise AuthError(f"token request failed: {type(exc).__name__}") from None
 
 
 def _oauth_message(exc: Exception) -> str:

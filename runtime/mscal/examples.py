@@ -18,7 +18,7 @@ def example_problems(connector: Connector, operation: str, example: dict[str, An
     try:
         call = connector.compiled(operation).prepare(connector, example.get("input") or {}, origin)
     except ConnectorError as exc:
-        return [f"its input is rejected: {exc}"]
+        return [f"does not render: {exc}"]
     expected = example.get("request") or {}
     request = call.request
     problems = []

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jinja2 import Environment, TemplateSyntaxError, meta
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from mscal.errors import ConnectorError, SpecError
 from mscal.guard import FORBIDDEN_HEADERS
+from mscal.templating import FILTERS
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+# What an operation's `result` expression sees besides its inputs.
+RESULT_NAMES = frozenset({"body", "status_code", "headers"})
 
 
 @dataclass(frozen=True, order=True)
@@ -67,6 +72,22 @@ def lint(path: str | Path | None = None) -> list[Finding]:
                         "forbidden-header",
                         f"operation {name!r} sets {header}, which the runtime owns",
                     )
+        for template, allowed in (
+            (operation.request, set(operation.input_names)),
+            (operation.result, set(operation.input_names) | RESULT_NAMES),
+        ):
+            try:
+                unknown = _names_used(template, spec.fragments) - allowed
+            except TemplateSyntaxError as exc:
+                add(where, "error", "template-syntax", f"operation {name!r}: {exc.message}")
+                continue
+            for variable in sorted(unknown):
+                add(
+                    where,
+                    "error",
+                    "template-undeclared",
+                    f"operation {name!r} uses {variable!r}, which is not one of its inputs",
+                )
         path = operation.request.get("path", "")
         if not str(path).startswith(("/", "{")):
             add(
@@ -95,6 +116,28 @@ def lint(path: str | Path | None = None) -> list[Finding]:
                     f"operation {name!r} example {index + 1}: {problem}",
                 )
     return sorted(findings)
+
+
+_PARSER = Environment()
+_PARSER.filters.update(FILTERS)
+
+
+def _names_used(
+    value: object, fragments: Mapping[str, str], seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """Every variable the templates in `value` read, following {% include %} into fragments."""
+    if isinstance(value, dict):
+        return set().union(*(_names_used(v, fragments, seen) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_names_used(v, fragments, seen) for v in value))
+    if not isinstance(value, str):
+        return set()
+    tree = _PARSER.parse(value)
+    names = set(meta.find_undeclared_variables(tree)) - set(_PARSER.globals)
+    for included in meta.find_referenced_templates(tree):
+        if included is not None and included in fragments and included not in seen:
+            names |= _names_used(fragments[included], fragments, seen | {included})
+    return names
 
 
 def lint_command(path: str | None) -> int:

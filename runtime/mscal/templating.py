@@ -61,6 +61,10 @@ def _raw_path(value: Any) -> RawPath:
     return RawPath("" if value is None else str(value))
 
 
+# The filters spec templates may use, in every environment that reads them.
+FILTERS: dict[str, Callable[..., Any]] = {"csv": _csv, "raw_path": _raw_path}
+
+
 class ValueTemplate:
     """A compiled leaf: a native expression or a text template."""
 
@@ -91,8 +95,7 @@ class Templates:
             undefined=StrictUndefined, finalize=_blank_none, autoescape=False
         )
         for env in (self._paths, self._values):
-            env.filters["csv"] = _csv
-            env.filters["raw_path"] = _raw_path
+            env.filters.update(FILTERS)
 
     def path(self, source: str) -> ValueTemplate:
         try:
