@@ -38,9 +38,7 @@ class CompiledOperation:
     def __init__(self, connector: Connector, operation: Operation) -> None:
         self.operation = operation
         described = connector.describe(operation.name)
-        self.validator = InputValidator(
-            operation.input_schema, connector.spec.registry, described["input_schema"]
-        )
+        self.validator = InputValidator(described["input_schema"], connector.spec.registry)
         self.builder = RequestBuilder(operation, connector.templates)
         self.result = (
             connector.templates.value(operation.result) if operation.result is not None else None

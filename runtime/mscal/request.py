@@ -90,8 +90,10 @@ class RequestBuilder:
 def to_request(parts: RequestParts, default_headers: Mapping[str, str]) -> httpx2.Request:
     headers = {**default_headers, **parts.headers}
     params = {key: _query_value(value) for key, value in parts.query.items()}
-    # Merge, not replace: a raw endpoint may carry its own query string.
-    url = httpx2.URL(parts.url).copy_merge_params(params) if params else httpx2.URL(parts.url)
+    if "?" in parts.url:  # a raw endpoint's own query string: merge, do not replace
+        url = httpx2.URL(parts.url).copy_merge_params(params)
+    else:
+        url = httpx2.URL(parts.url, params=params or None)
     content: bytes | None = None
     if parts.body_type == "json" and parts.body is not None:
         content = json.dumps(parts.body, separators=(",", ":"), ensure_ascii=False).encode()

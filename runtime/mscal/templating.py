@@ -20,11 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import DictLoader, StrictUndefined, TemplateError, Undefined
+from jinja2 import DictLoader, StrictUndefined, TemplateError, Undefined, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from mscal.errors import SpecError
 
+# `{{ name }}` or `{{ name | filter }}`: evaluated without building a Jinja context.
+_PLAIN_LOOKUP = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?:\|\s*(?P<filter>[A-Za-z_]\w*)\s*)?$")
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.DOTALL)
 
 Context = Mapping[str, Any]
@@ -66,13 +68,16 @@ FILTERS: dict[str, Callable[..., Any]] = {"csv": _csv, "raw_path": _raw_path}
 
 
 class ValueTemplate:
-    """A compiled leaf: a native expression or a text template."""
+    """A compiled leaf: a native expression or a text template, and the inputs it reads."""
 
-    __slots__ = ("_render", "source")
+    __slots__ = ("_render", "names", "source")
 
-    def __init__(self, source: str, render: Callable[[Context], Any]) -> None:
+    def __init__(
+        self, source: str, render: Callable[[Context], Any], names: frozenset[str] = frozenset()
+    ) -> None:
         self.source = source
         self._render = render
+        self.names = names
 
     def render(self, context: Context) -> Any:
         return self._render(context)
@@ -116,7 +121,14 @@ class Templates:
 
     def _leaf(self, source: str) -> ValueTemplate:
         try:
+            names = frozenset(meta.find_undeclared_variables(self._values.parse(source)))
+            names -= frozenset(self._values.globals)
             match = _SINGLE_EXPRESSION.match(source.strip())
+            plain = _PLAIN_LOOKUP.match(match.group("expr")) if match else None
+            if plain and (plain.group("filter") is None or plain.group("filter") in FILTERS):
+                return ValueTemplate(
+                    source, _lookup(plain.group("name"), plain.group("filter")), names
+                )
             if match:
                 expression = self._values.compile_expression(
                     match.group("expr"), undefined_to_none=False
@@ -128,7 +140,7 @@ class Templates:
                         result._fail_with_undefined_error()
                     return result
 
-                return ValueTemplate(source, evaluate)
+                return ValueTemplate(source, evaluate, names)
             if "{{" not in source and "{%" not in source:
                 return ValueTemplate(source, lambda _context: source)
             template = self._values.from_string(source)
@@ -137,18 +149,43 @@ class Templates:
         return ValueTemplate(source, template.render)
 
 
+def _lookup(name: str, filter_name: str | None) -> Callable[[Context], Any]:
+    apply = FILTERS[filter_name] if filter_name else None
+
+    def lookup(context: Context) -> Any:
+        try:
+            value = context[name]
+        except KeyError:
+            raise UndefinedError(f"{name!r} is undefined") from None
+        return apply(value) if apply else value
+
+    return lookup
+
+
 def render(compiled: Compiled, context: Context) -> Any:
-    """Render a compiled value; dict entries and list items that come out empty are dropped."""
+    """Render a compiled value.
+
+    Inside a mapping or a list, an entry is sent only when at least one input it reads is
+    given (entries that read no input always are), and entries that come out empty are
+    dropped. Skipping unread entries is what keeps a call with few inputs cheap.
+    """
     if isinstance(compiled, ValueTemplate):
         return compiled.render(context)
     if isinstance(compiled, dict):
-        rendered = {key: render(item, context) for key, item in compiled.items()}
+        rendered = {
+            key: render(item, context) for key, item in compiled.items() if _wanted(item, context)
+        }
         return {key: value for key, value in rendered.items() if not _is_empty(value)}
     if isinstance(compiled, list):
-        return [
-            value for value in (render(item, context) for item in compiled) if not _is_empty(value)
-        ]
+        parts = (render(item, context) for item in compiled if _wanted(item, context))
+        return [value for value in parts if not _is_empty(value)]
     return compiled
+
+
+def _wanted(item: Compiled, context: Context) -> bool:
+    if not isinstance(item, ValueTemplate) or not item.names:
+        return True
+    return any(context.get(name) is not None for name in item.names)
 
 
 def _is_empty(value: Any) -> bool:

@@ -59,11 +59,11 @@ FORMAT_DESCRIPTIONS = {
 class InputValidator:
     """Validates one operation's inputs; built once, reused for every call."""
 
-    def __init__(
-        self, schema: Mapping[str, Any], registry: Registry[Any], resolved: Mapping[str, Any]
-    ):
+    def __init__(self, resolved: Mapping[str, Any], registry: Registry[Any]) -> None:
+        # The schema with its $refs already inlined: resolving references on every call would
+        # cost more than the validation itself. The registry serves any cycle left as a $ref.
         self._validator = Draft202012Validator(
-            dict(schema), registry=registry, format_checker=FORMAT_CHECKER
+            dict(resolved), registry=registry, format_checker=FORMAT_CHECKER
         )
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
