@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -302,3 +303,32 @@ def test_token_from_the_environment(
         match_headers={"Authorization": f"Bearer {CANARY_TOKEN}"},
     )
     assert cli("run", "get_calendar").json() == {"id": "c"}
+
+
+@pytest.mark.parametrize("failure", ["graph", "transport", "egress"])
+def test_token_is_absent_from_exceptions_and_tracebacks(
+    httpx2_mock: HTTPXMock,
+    connector: mscal.Connector,
+    auth: mscal.Authentication,
+    failure: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("mscal.drivers.time.sleep", lambda _s: None)
+    inputs: dict[str, Any] = {"event_id": "e1"}
+    operation = "get_event"
+    if failure == "graph":
+        httpx2_mock.add_response(
+            status_code=401,
+            json={
+                "error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}
+            },
+        )
+    elif failure == "transport":
+        httpx2_mock.add_exception(httpx2.ReadTimeout("timed out"), is_reusable=True)
+    else:
+        operation, inputs = "list_events", {"next_link": "https://evil.example/v1.0/me/events"}
+    with pytest.raises(mscal.ConnectorError) as caught:
+        connector.run(operation, inputs, auth=auth)
+    text = "".join(traceback.format_exception(caught.value)) + repr(caught.value)
+    assert CANARY_TOKEN not in text
+    assert CANARY_TOKEN not in repr(caught.value.to_dict())
