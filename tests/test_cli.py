@@ -22,6 +22,9 @@ OPERATIONS = [
     "update_event",
     "delete_event",
     "list_calendar_view",
+    "accept_event",
+    "tentatively_accept_event",
+    "decline_event",
     "raw_http_request",
 ]
 
@@ -31,7 +34,8 @@ def test_operations_lists_every_operation_grouped(cli: Callable[..., CliResult])
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0] == "Calendars"
-    assert "  list_calendars      List calendars" in lines
+    width = max(len(name) for name in OPERATIONS)
+    assert f"  {'list_calendars':<{width}}  List calendars" in lines
     assert "Advanced" in lines
     listed = cli("operations", "--json").json()
     assert [op["name"] for op in listed] == OPERATIONS

@@ -349,6 +349,56 @@ CASES = {
         response=_list([]),
         result={"value": [], "next_link": None},
     ),
+    "accept_event/me": Case(
+        "accept_event",
+        {"event_id": "e1", "comment": "See you there"},
+        "POST",
+        f"{GRAPH}/me/events/e1/accept",
+        body={"comment": "See you there", "sendResponse": True},
+        status=202,
+        result={"accepted": True},
+    ),
+    "accept_event/user-calendar-silent": Case(
+        "accept_event",
+        {"user_id": "u1", "calendar_id": "c1", "event_id": "e1", "send_response": False},
+        "POST",
+        f"{GRAPH}/users/u1/calendars/c1/events/e1/accept",
+        body={"sendResponse": False},
+        status=202,
+        result={"accepted": True},
+    ),
+    "tentatively_accept_event/group": Case(
+        "tentatively_accept_event",
+        {"group_id": "g1", "event_id": "e1"},
+        "POST",
+        f"{GRAPH}/groups/g1/events/e1/tentativelyAccept",
+        body={"sendResponse": True},
+        status=202,
+        result={"tentatively_accepted": True},
+    ),
+    "decline_event/proposal": Case(
+        "decline_event",
+        {
+            "event_id": "e1",
+            "comment": "Clash",
+            "proposed_new_time": {
+                "start": {"dateTime": "2026-12-02T10:00:00", "timeZone": "UTC"},
+                "end": {"dateTime": "2026-12-02T11:00:00", "timeZone": "UTC"},
+            },
+        },
+        "POST",
+        f"{GRAPH}/me/events/e1/decline",
+        body={
+            "comment": "Clash",
+            "sendResponse": True,
+            "proposedNewTime": {
+                "start": {"dateTime": "2026-12-02T10:00:00", "timeZone": "UTC"},
+                "end": {"dateTime": "2026-12-02T11:00:00", "timeZone": "UTC"},
+            },
+        },
+        status=202,
+        result={"declined": True},
+    ),
     # --- raw ---------------------------------------------------------------------------------
     "raw_http_request/get": Case(
         "raw_http_request",

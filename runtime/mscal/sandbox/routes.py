@@ -1,0 +1,451 @@
+"""HTTP routes: Graph v1.0 under /v1.0 and the identity platform under /{tenant}/oauth2.
+
+Paths are split from the raw (still percent-encoded) path, so an id containing an encoded '/'
+stays one segment, as it does at Graph.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from mscal.sandbox import odata
+from mscal.sandbox.calendars import Calendars, Owner
+from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
+from mscal.sandbox.identity import Identity, OAuthError, Principal
+from mscal.sandbox.timezones import parse_local, zone
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 1000
+_PREFER = re.compile(r'([\w.-]+)\s*=\s*"?([^",]*)"?')
+_EVENT_ACTIONS = {
+    "accept": "accepted",
+    "decline": "declined",
+    "tentativelyAccept": "tentativelyAccepted",
+}
+
+
+@dataclass
+class Ctx:
+    """One Graph request, parsed."""
+
+    request: Request
+    principal: Principal
+    owner: Owner
+    base: str
+    query: dict[str, str]
+    body: Any
+    time_zone: str | None
+    body_type: str | None
+    applied: list[str]
+
+
+class GraphApp:
+    def __init__(self, calendars: Calendars, identity: Identity) -> None:
+        self.calendars = calendars
+        self.identity = identity
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def graph(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        client_request_id = request.headers.get("client-request-id")
+        headers = {
+            "request-id": request_id,
+            "client-request-id": client_request_id or request_id,
+            "Date": formatdate(usegmt=True),
+        }
+        try:
+            response = await self._graph(request)
+        except GraphHTTPError as exc:
+            body = exc.envelope(
+                request_id, client_request_id, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            )
+            return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers})
+        except Exception as exc:
+            error = GraphHTTPError(
+                500, "generalException", f"An unexpected error occurred: {type(exc).__name__}."
+            )
+            body = error.envelope(
+                request_id, client_request_id, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            )
+            return JSONResponse(body, status_code=500, headers=headers)
+        response.headers.update(headers)
+        return response
+
+    async def _graph(self, request: Request) -> Response:
+        segments = [unquote(s) for s in _raw_path(request).split("/")[2:] if s != ""]
+        principal = self.identity.principal(request.headers.get("authorization"))
+        owner, rest = self._owner(segments, principal)
+        body: Any = None
+        if request.method in {"POST", "PATCH", "PUT"}:
+            raw = await request.body()
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    raise bad_request(
+                        "Unable to read JSON request payload. Please ensure Content-Type header "
+                        "is set and payload is of valid JSON format.",
+                        "BadRequest",
+                    ) from None
+        preferences = dict(_PREFER.findall(request.headers.get("prefer", "")))
+        applied = []
+        time_zone = preferences.get("outlook.timezone") or None
+        if time_zone:
+            zone(time_zone)
+            applied.append(f'outlook.timezone="{time_zone}"')
+        body_type = preferences.get("outlook.body-content-type") or None
+        if body_type:
+            applied.append(f'outlook.body-content-type="{body_type}"')
+        base = f"{request.url.scheme}://{request.url.netloc}/v1.0"
+        ctx = Ctx(
+            request,
+            principal,
+            owner,
+            base,
+            dict(parse_qsl(request.url.query)),
+            body,
+            time_zone,
+            body_type,
+            applied,
+        )
+        self._check_scope(ctx)
+        response = self._dispatch(ctx, rest)
+        if applied:
+            response.headers["Preference-Applied"] = ", ".join(applied)
+        return response
+
+    def _owner(self, segments: list[str], principal: Principal) -> tuple[Owner, list[str]]:
+        if not segments:
+            raise bad_request("Invalid request.", "BadRequest")
+        if segments[0] == "me":
+            if principal.is_app:
+                raise bad_request(
+                    "/me request is only valid with delegated authentication flow.", "BadRequest"
+                )
+            return self.calendars.user_owner(str(principal.user)), segments[1:]
+        if segments[0] in {"users", "groups"} and len(segments) >= 2:
+            if segments[0] == "users":
+                return self.calendars.user_owner(segments[1]), segments[2:]
+            return self.calendars.group_owner(segments[1]), segments[2:]
+        raise bad_request(f"Resource not found for the segment '{segments[0]}'.", "BadRequest")
+
+    def _check_scope(self, ctx: Ctx) -> None:
+        scopes = {s.rsplit("/", 1)[-1] for s in ctx.principal.scopes}
+        read_only = any(s.startswith("Calendars.Read") and "Write" not in s for s in scopes)
+        can_write = ".default" in scopes or any("ReadWrite" in s for s in scopes)
+        if ctx.request.method != "GET" and read_only and not can_write:
+            raise forbidden()
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def _dispatch(self, ctx: Ctx, rest: list[str]) -> Response:
+        method = ctx.request.method
+        cal = self.calendars
+        owner = ctx.owner
+        if not rest:
+            raise bad_request("Resource not found for the segment.", "BadRequest")
+        head = rest[0]
+        if head == "calendarGroups":
+            if len(rest) == 1:
+                if method == "GET":
+                    return self._collection(ctx, "calendarGroups", cal.calendar_groups(owner))
+                if method == "POST":
+                    return self._created(
+                        ctx, "calendarGroups", cal.create_calendar_group(owner, self._json(ctx))
+                    )
+            group_id = rest[1]
+            if len(rest) == 2:
+                return self._item_methods(
+                    ctx,
+                    "calendarGroups",
+                    get=lambda: cal.calendar_group(owner, group_id),
+                    patch=lambda: cal.update_calendar_group(owner, group_id, self._json(ctx)),
+                    delete=lambda: cal.delete_calendar_group(owner, group_id),
+                )
+            if rest[2] == "calendars":
+                if len(rest) == 3:
+                    if method == "GET":
+                        return self._collection(ctx, "calendars", cal.calendars(owner, group_id))
+                    if method == "POST":
+                        return self._created(
+                            ctx, "calendars", cal.create_calendar(owner, self._json(ctx), group_id)
+                        )
+                    raise _method_not_allowed()
+                cal.calendar(owner, rest[3], group_id)
+                return self._calendar_scope(ctx, rest[3], rest[4:])
+            raise _unknown_segment(rest[2])
+        if head == "calendars":
+            if owner.kind == "group":
+                raise _unknown_segment(head)
+            if len(rest) == 1:
+                if method == "GET":
+                    return self._collection(ctx, "calendars", cal.calendars(owner))
+                if method == "POST":
+                    return self._created(
+                        ctx, "calendars", cal.create_calendar(owner, self._json(ctx))
+                    )
+                raise _method_not_allowed()
+            return self._calendar_scope(ctx, rest[1], rest[2:])
+        if head == "calendar":
+            return self._calendar_scope(ctx, None, rest[1:])
+        if head in {"events", "calendarView"}:
+            return self._events_scope(ctx, None, rest, all_calendars=True)
+        raise _unknown_segment(head)
+
+    def _calendar_scope(self, ctx: Ctx, calendar_id: str | None, rest: list[str]) -> Response:
+        cal = self.calendars
+        owner = ctx.owner
+        if not rest:
+            if calendar_id is None and ctx.request.method == "DELETE":
+                raise _method_not_allowed()
+            return self._item_methods(
+                ctx,
+                "calendars",
+                get=lambda: cal.calendar(owner, calendar_id),
+                patch=lambda: cal.update_calendar(owner, calendar_id, self._json(ctx)),
+                delete=lambda: cal.delete_calendar(owner, str(calendar_id)),
+            )
+        if rest == ["permanentDelete"] and ctx.request.method == "POST" and calendar_id:
+            cal.delete_calendar(owner, calendar_id)
+            return Response(status_code=204)
+        cal.calendar(owner, calendar_id)
+        return self._events_scope(ctx, calendar_id, rest, all_calendars=False)
+
+    def _events_scope(
+        self, ctx: Ctx, calendar_id: str | None, rest: list[str], *, all_calendars: bool
+    ) -> Response:
+        cal = self.calendars
+        owner = ctx.owner
+        method = ctx.request.method
+        if rest[0] == "calendarView" and len(rest) == 1 and method == "GET":
+            start, end = self._range(ctx)
+            view = cal.calendar_view(owner, calendar_id, start, end, all_calendars=all_calendars)
+            return self._collection(ctx, "calendarView", view)
+        if rest[0] != "events":
+            raise _unknown_segment(rest[0])
+        if len(rest) == 1:
+            if method == "GET":
+                return self._collection(
+                    ctx, "events", cal.events(owner, calendar_id, all_calendars=all_calendars)
+                )
+            if method == "POST":
+                # A repeated transactionId answers with the event it first created.
+                event, _created = cal.create_event(owner, calendar_id, self._json(ctx))
+                return self._created(ctx, "events", event)
+            raise _method_not_allowed()
+        event_id = rest[1]
+        if len(rest) == 2:
+            return self._item_methods(
+                ctx,
+                "events",
+                get=lambda: cal.event(owner, event_id),
+                patch=lambda: cal.update_event(owner, event_id, self._json(ctx)),
+                delete=lambda: cal.delete_event(owner, event_id),
+            )
+        action = rest[2]
+        if action == "instances" and method == "GET":
+            start, end = self._range(ctx)
+            return self._collection(ctx, "instances", cal.instances(owner, event_id, start, end))
+        if method != "POST":
+            raise _method_not_allowed()
+        body = self._json(ctx, required=False)
+        if action in _EVENT_ACTIONS:
+            cal.respond(owner, event_id, _EVENT_ACTIONS[action], body)
+            return Response(status_code=202)
+        if action == "cancel":
+            cal.cancel(owner, event_id)
+            return Response(status_code=202)
+        if action == "permanentDelete":
+            cal.delete_event(owner, event_id)
+            return Response(status_code=204)
+        if action in {"dismissReminder", "snoozeReminder", "forward"}:
+            cal.event(owner, event_id)
+            return Response(status_code=202 if action == "forward" else 200)
+        raise _unknown_segment(action)
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _json(self, ctx: Ctx, *, required: bool = True) -> dict[str, Any]:
+        if ctx.body is None and not required:
+            return {}
+        if not isinstance(ctx.body, dict):
+            raise bad_request("Empty Payload. JSON content expected.", "BadRequest")
+        return ctx.body
+
+    def _range(self, ctx: Ctx) -> tuple[dt.datetime, dt.datetime]:
+        names = ("startDateTime", "endDateTime")
+        missing = [n for n in names if not ctx.query.get(n)]
+        if missing:
+            raise bad_request(
+                f"This request requires a time window specified by the query string parameters "
+                f"StartDateTime and EndDateTime. Missing: {', '.join(missing)}.",
+                "ErrorInvalidParameter",
+            )
+        bounds = []
+        for name in names:
+            value = parse_local(ctx.query[name])
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            bounds.append(value)
+        return bounds[0], bounds[1]
+
+    def _present(self, ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
+        return self.calendars.present(doc, ctx.time_zone, ctx.body_type)
+
+    def _collection(self, ctx: Ctx, name: str, docs: list[dict[str, Any]]) -> Response:
+        items = [self._present(ctx, d) for d in docs]
+        # Filter and order on UTC values, as Graph does, whatever time zone the response uses.
+        utc_items = [self.calendars.present(d) for d in docs] if ctx.time_zone else items
+        pairs = list(zip(utc_items, items, strict=True))
+        if ctx.query.get("$filter"):
+            predicate = odata.parse_filter(ctx.query["$filter"])
+            pairs = [p for p in pairs if predicate(p[0])]
+        if ctx.query.get("$orderby"):
+            order = odata.order_by([p[0] for p in pairs], ctx.query["$orderby"])
+            index = {id(p[0]): p for p in pairs}
+            pairs = [index[id(u)] for u in order]
+        skip = odata.int_option(ctx.query.get("$skip"), "$skip") or 0
+        top = odata.int_option(ctx.query.get("$top"), "$top", minimum=1)
+        size = min(top or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = [p[1] for p in pairs[skip : skip + size]]
+        fields = [f for f in ctx.query.get("$select", "").split(",") if f]
+        body: dict[str, Any] = {
+            "@odata.context": f"{ctx.base}/$metadata#{ctx.owner.path}/{name}",
+            "value": [odata.select(item, fields) for item in page],
+        }
+        if skip + size < len(pairs):
+            query = [(k, v) for k, v in parse_qsl(ctx.request.url.query) if k != "$skip"]
+            query.append(("$skip", str(skip + size)))
+            body["@odata.nextLink"] = f"{ctx.base}{_path(ctx)}?{urlencode(query)}"
+        return JSONResponse(body, media_type="application/json")
+
+    def _entity(self, ctx: Ctx, name: str, doc: dict[str, Any], status: int = 200) -> Response:
+        fields = [f for f in ctx.query.get("$select", "").split(",") if f]
+        body = {
+            "@odata.context": f"{ctx.base}/$metadata#{ctx.owner.path}/{name}/$entity",
+            **odata.select(self._present(ctx, doc), fields),
+        }
+        return JSONResponse(body, status_code=status)
+
+    def _created(self, ctx: Ctx, name: str, doc: dict[str, Any], status: int = 201) -> Response:
+        response = self._entity(ctx, name, doc, status)
+        response.headers["Location"] = f"{ctx.base}/{ctx.owner.path}/{name}('{doc['id']}')"
+        return response
+
+    def _item_methods(
+        self,
+        ctx: Ctx,
+        name: str,
+        *,
+        get: Callable[[], dict[str, Any]],
+        patch: Callable[[], dict[str, Any]],
+        delete: Callable[[], None],
+    ) -> Response:
+        method = ctx.request.method
+        if method == "GET":
+            return self._entity(ctx, name, get())
+        if method == "PATCH":
+            return self._entity(ctx, name, patch())
+        if method == "DELETE":
+            delete()
+            return Response(status_code=204)
+        raise _method_not_allowed()
+
+    # -- identity ------------------------------------------------------------------------------
+
+    async def authorize(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        try:
+            location = self.identity.authorize(params, self.calendars.ensure_user)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return RedirectResponse(location, status_code=302)
+
+    async def token(self, request: Request) -> Response:
+        form = await _form(request)
+        basic = _basic_auth(request.headers.get("authorization"))
+        try:
+            body = self.identity.token(form, basic, v1="/v2.0/" not in request.url.path)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    async def device_code(self, request: Request) -> Response:
+        form = await _form(request)
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        try:
+            body = self.identity.device_code(form, base, request.path_params["tenant"])
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(body)
+
+    async def not_found(self, request: Request) -> Response:
+        error = not_found(f"No route for {request.url.path}.")
+        error.code = "ResourceNotFound"
+        return JSONResponse(error.envelope(str(uuid.uuid4()), None, ""), status_code=404)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    # Token requests are always application/x-www-form-urlencoded.
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent, still percent-encoded (Starlette's path params are decoded)."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    return raw.decode("latin-1").split("?", 1)[0]
+
+
+def _path(ctx: Ctx) -> str:
+    return _raw_path(ctx.request).removeprefix("/v1.0")
+
+
+def _basic_auth(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return None
+    return unquote(user), unquote(password)
+
+
+def _method_not_allowed() -> GraphHTTPError:
+    return GraphHTTPError(
+        405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."
+    )
+
+
+def _unknown_segment(segment: str) -> GraphHTTPError:
+    return bad_request(f"Resource not found for the segment '{segment}'.", "BadRequest")
+
+
+def build_app(calendars: Calendars, identity: Identity) -> Starlette:
+    app = GraphApp(calendars, identity)
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    return Starlette(
+        routes=[
+            Route("/v1.0/{path:path}", app.graph, methods=methods),
+            Route("/{tenant}/oauth2/v2.0/authorize", app.authorize, methods=["GET"]),
+            Route("/{tenant}/oauth2/authorize", app.authorize, methods=["GET"]),
+            Route("/{tenant}/oauth2/v2.0/token", app.token, methods=["POST"]),
+            Route("/{tenant}/oauth2/token", app.token, methods=["POST"]),
+            Route("/{tenant}/oauth2/v2.0/devicecode", app.device_code, methods=["POST"]),
+            Route("/{path:path}", app.not_found, methods=methods),
+        ]
+    )

@@ -1,0 +1,133 @@
+"""SQLite storage: JSON documents by kind, and a change log that delta queries read."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    kind TEXT NOT NULL, id TEXT NOT NULL, owner TEXT, parent TEXT, data TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS docs_by_owner ON docs (kind, owner, parent);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL,
+    owner TEXT, parent TEXT, removed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_owner ON changes (kind, owner, seq);
+"""
+
+
+class Store:
+    """One database; safe to share between the server's threads."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(
+        self,
+        kind: str,
+        doc: dict[str, Any],
+        *,
+        owner: str | None = None,
+        parent: str | None = None,
+        track: bool = True,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO docs (kind, id, owner, parent, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (kind, id) DO UPDATE SET owner = excluded.owner, "
+                "parent = excluded.parent, data = excluded.data",
+                (kind, doc["id"], owner, parent, json.dumps(doc)),
+            )
+            if track:
+                self._log(kind, doc["id"], owner, parent, removed=False)
+
+    def delete(self, kind: str, doc_id: str, *, track: bool = True) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT owner, parent FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
+            if row is None:
+                return False
+            self._db.execute("DELETE FROM docs WHERE kind = ? AND id = ?", (kind, doc_id))
+            if track:
+                self._log(kind, doc_id, row[0], row[1], removed=True)
+            return True
+
+    def find(
+        self, kind: str, *, owner: str | None = None, parent: str | None = None
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT data FROM docs WHERE kind = ?"
+        args: list[Any] = [kind]
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
+        if parent is not None:
+            sql += " AND parent = ?"
+            args.append(parent)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def latest_change(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
+        return int(row[0] or 0)
+
+    def changes_since(self, kind: str, owner: str, seq: int) -> list[tuple[str, bool]]:
+        """Each document changed after `seq`, once, with whether it is gone."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, removed FROM changes WHERE kind = ? AND owner = ? AND seq > ? "
+                "ORDER BY seq",
+                (kind, owner, seq),
+            ).fetchall()
+        last: dict[str, bool] = {}
+        for doc_id, removed in rows:
+            last.pop(doc_id, None)
+            last[doc_id] = bool(removed)
+        return list(last.items())
+
+    def _log(
+        self, kind: str, doc_id: str, owner: str | None, parent: str | None, *, removed: bool
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO changes (kind, id, owner, parent, removed) VALUES (?, ?, ?, ?, ?)",
+            (kind, doc_id, owner, parent, int(removed)),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
