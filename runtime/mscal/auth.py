@@ -94,6 +94,38 @@ class Authentication:
         return f"Authentication({shown!r}, tokens={tokens})"
 
 
+@dataclass(frozen=True)
+class OAuthEndpoints:
+    """The identity platform's URLs and token parameters for one authentication's values."""
+
+    authorize_url: str
+    token_url: str
+    token_params: dict[str, str]
+    client_auth_method: str
+
+
+def oauth_endpoints(spec: Spec, values: Mapping[str, Any]) -> OAuthEndpoints:
+    """Render the spec's OAuth 2.0 templates with the form's values (plus `resource`)."""
+    oauth = spec.oauth2
+    Origin.from_base_url(str(values["authority_host"]))  # https (or loopback http) only
+    context = {
+        **{f.key: None for f in spec.auth_fields if not f.secret},
+        **values,
+        "resource": _origin_of(str(values["base_url"])),
+    }
+    templates = Templates({})
+    version = str(values.get("api_version", "v2.0"))
+    grant = values.get("grant_type")
+    flavour = "client_credentials" if grant == "client_credentials" else "delegated"
+    params = (oauth.get("token_params") or {}).get(version, {}).get(flavour, {})
+    return OAuthEndpoints(
+        authorize_url=str(render(templates.value(oauth["authorize_url"]), context)),
+        token_url=str(render(templates.value(oauth["token_url"]), context)),
+        token_params={k: str(v) for k, v in render(templates.value(params), context).items()},
+        client_auth_method=str(oauth["token_endpoint_auth_method"]),
+    )
+
+
 class TokenSource(Protocol):
     """Supplies access tokens; `force` asks for a new one (after a 401)."""
 
@@ -168,22 +200,10 @@ class OAuth2Tokens:
                 "this authentication has no token yet: sign in interactively first, or pass "
                 "an access token"
             )
-        oauth = spec.oauth2
-        Origin.from_base_url(str(values["authority_host"]))  # https (or loopback http) only
-        context = {
-            **{f.key: None for f in spec.auth_fields if not f.secret},
-            **values,
-            "resource": _origin_of(str(values["base_url"])),
-        }
-        templates = Templates({})
-        self._token_url = str(render(templates.value(oauth["token_url"]), context))
-        version = str(values.get("api_version", "v2.0"))
-        flavour = "client_credentials" if self._grant_type == "client_credentials" else "delegated"
-        params = (oauth.get("token_params") or {}).get(version, {}).get(flavour, {})
-        self._params: dict[str, str] = {
-            k: str(v) for k, v in render(templates.value(params), context).items()
-        }
-        self._auth_method = str(oauth["token_endpoint_auth_method"])
+        endpoints = oauth_endpoints(spec, values)
+        self._token_url = endpoints.token_url
+        self._params = endpoints.token_params
+        self._auth_method = endpoints.client_auth_method
 
     def __repr__(self) -> str:
         return f"OAuth2Tokens(grant={self._grant_type!r}, client_id={self._client_id!r})"

@@ -56,6 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
     run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
 
+    sandbox = commands.add_parser("sandbox", help="serve the local Microsoft Graph service")
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: loopback)"
+    )
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument(
+        "--db", metavar="PATH", help="SQLite file, or :memory: (default: your data directory)"
+    )
+    sandbox.add_argument(
+        "--seed", action="store_true", help="load a sample tenant (users, calendars, meetings)"
+    )
+    sandbox.add_argument(
+        "--strict", action="store_true", help="accept only clients in the configuration"
+    )
+
+    demo = commands.add_parser("demo", help="run a short workflow against the local Graph service")
+    demo.add_argument("--url", help="a local Graph service already running (default: start one)")
+    demo.add_argument(
+        "--time-zone",
+        default="W. Europe Standard Time",
+        help="the time zone to show the week in (Windows or IANA name)",
+    )
+
     lint = commands.add_parser("lint", help="check a connector spec")
     lint.add_argument("path", nargs="?", help="a connector directory or its connector.yaml")
     return parser
@@ -77,6 +100,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mscal.lint import lint_command
 
         return lint_command(args.path or args.spec)
+
+    if args.command == "sandbox":
+        return _sandbox(args)
+    if args.command == "demo":
+        from mscal.demo import main as demo_main
+
+        return demo_main(args.url, args.time_zone)
 
     from mscal.api import load_connector
 
@@ -128,6 +158,28 @@ def _run(connector: Any, args: argparse.Namespace) -> int:
     )
     result = connector.run(args.operation, inputs, auth=auth)
     _print_json(result)
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from mscal.guard import is_loopback
+    from mscal.sandbox import create_sandbox
+    from mscal.sandbox.server import serve
+    from mscal.sandbox.service import default_db_path
+
+    db = args.db or str(default_db_path())
+    sandbox = create_sandbox(db, seed=args.seed, strict=args.strict)
+    url = f"http://{args.host}:{args.port}"
+    print(f"Local Microsoft Graph service: {url}/v1.0")
+    print(f"Identity platform: {url}/<tenant>/oauth2/v2.0 (any client id and secret)")
+    print(f"Database: {db}")
+    if not is_loopback(args.host):
+        print("Warning: listening beyond loopback; anyone who can reach it can read its calendars.")
+    user = sandbox.calendars.find_user(sandbox.identity.config.default_user)
+    if user is not None:
+        token = sandbox.identity.issue_for(user["userPrincipalName"])
+        print(f"Try: mscal run list_calendars --base-url {url}/v1.0 --token {token}")
+    serve(sandbox.app, args.host, args.port)
     return 0
 
 
