@@ -260,12 +260,12 @@ class OAuth2Tokens:
 
     def _call(self, client: Any) -> dict[str, Any]:
         method, kwargs = self._grant()
-        with _token_errors():
+        with token_errors():
             return dict(getattr(client, method)(**kwargs))
 
     async def _acall(self, client: Any) -> dict[str, Any]:
         method, kwargs = self._grant()
-        with _token_errors():
+        with token_errors():
             return dict(await getattr(client, method)(**kwargs))
 
     def _refresh_value(self) -> str:
@@ -288,7 +288,7 @@ class OAuth2Tokens:
 
 
 @contextlib.contextmanager
-def _token_errors() -> Iterator[None]:
+def token_errors() -> Iterator[None]:
     """Token endpoint failures as AuthErrors that carry the AADSTS reason, never a secret."""
     from authlib.integrations.base_client import OAuthError
 

@@ -14,6 +14,7 @@ import httpx2
 
 from mscal.api import Connector, load_connector
 from mscal.auth import Authentication
+from mscal.errors import ConnectorError
 from mscal.signin import sign_in_without_browser
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -34,6 +35,10 @@ def is_sandbox(url: str) -> bool:
 @contextmanager
 def sandbox_url(url: str | None) -> Iterator[str]:
     if url is not None:
+        if not is_sandbox(url.rstrip("/")):
+            raise ConnectorError(
+                f"no local Graph service answers at {url} (start one: mscal sandbox)"
+            )
         yield url.rstrip("/")
         return
     if is_sandbox(DEFAULT_URL):

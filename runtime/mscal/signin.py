@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2
 
-from mscal.auth import Authentication, oauth_endpoints
+from mscal.auth import Authentication, oauth_endpoints, token_errors
 from mscal.errors import AuthError
 from mscal.spec import Spec
 
@@ -41,15 +41,22 @@ def sign_in_without_browser(
         url, _state = client.create_authorization_url(
             endpoints.authorize_url, code_verifier=verifier, login_hint=login_hint
         )
-        answer = httpx2.get(url, follow_redirects=False)
+        try:
+            answer = httpx2.get(url, follow_redirects=False)
+        except httpx2.HTTPError as exc:
+            reason = type(exc).__name__
+            raise AuthError(
+                f"cannot reach the identity platform at {url.split('?')[0]}: {reason}"
+            ) from None
         location = answer.headers.get("location", "")
         if answer.status_code != 302 or not location.startswith(REDIRECT_URI):
             raise AuthError(
                 f"sign-in did not redirect back with a code (HTTP {answer.status_code})"
             )
-        token = client.fetch_token(
-            endpoints.token_url, authorization_response=location, code_verifier=verifier
-        )
+        with token_errors():
+            token = client.fetch_token(
+                endpoints.token_url, authorization_response=location, code_verifier=verifier
+            )
     return Authentication.from_form(
         spec,
         values,

@@ -1,0 +1,66 @@
+"""A local Graph service on a real loopback socket, and authentications against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import mscal
+from mscal.sandbox import Sandbox, create_sandbox
+from mscal.sandbox.server import BackgroundServer
+from mscal.signin import sign_in_without_browser
+
+ADELE = "adele@contoso.onmicrosoft.com"
+ALEX = "alex@contoso.onmicrosoft.com"
+MEGAN = "megan@contoso.onmicrosoft.com"
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Sandbox:
+    return create_sandbox(":memory:", seed=True)
+
+
+@pytest.fixture(scope="session")
+def service(sandbox: Sandbox) -> Iterator[str]:
+    with BackgroundServer(sandbox.app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def form(service: str) -> dict[str, Any]:
+    return {
+        "client_id": "e2e-tests",
+        "tenant_id": "contoso.onmicrosoft.com",
+        "authority_host": service,
+        "base_url": f"{service}/v1.0",
+    }
+
+
+@pytest.fixture(scope="session")
+def connector() -> mscal.Connector:
+    return mscal.load_connector()
+
+
+@pytest.fixture(scope="session")
+def adele(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
+    return sign_in_without_browser(connector.spec, form, ADELE)
+
+
+@pytest.fixture(scope="session")
+def alex(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
+    return sign_in_without_browser(connector.spec, form, ALEX)
+
+
+@pytest.fixture(scope="session")
+def app_auth(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
+    return connector.authentication(
+        {**form, "grant_type": "client_credentials", "client_secret": "any-secret-works-here"}
+    )
+
+
+@pytest.fixture
+def me(connector: mscal.Connector, adele: mscal.Authentication) -> Iterator[mscal.api.Session]:
+    with connector.session(adele) as session:
+        yield session
