@@ -172,7 +172,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     from mscal.sandbox.service import default_db_path
 
     db = args.db or str(default_db_path())
-    sandbox = create_sandbox(db, seed=args.seed, strict=args.strict)
+    try:
+        sandbox = create_sandbox(db, seed=args.seed, strict=args.strict, faults=args.fault)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     url = f"http://{args.host}:{args.port}"
     print(f"Local Microsoft Graph service: {url}/v1.0")
     print(f"Identity platform: {url}/<tenant>/oauth2/v2.0 (any client id and secret)")

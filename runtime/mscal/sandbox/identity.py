@@ -405,6 +405,13 @@ class Identity:
             raise unauthorized("Lifetime validation failed, the token is expired.")
         return Principal(record["user"], record["client_id"], tuple(record["scope"].split()))
 
+    def expire(self, authorization: str) -> None:
+        """Expire the token in an Authorization header now (fault injection)."""
+        record = self.store.get("token", authorization.partition(" ")[2].strip())
+        if record is not None:
+            record["expires_at"] = time.time() - 1
+            self.store.put("token", record, track=False)
+
     def expire_all(self) -> int:
         """Expire every access token now (fault injection: 'the token expired mid-run')."""
         count = 0

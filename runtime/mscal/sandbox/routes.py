@@ -6,9 +6,11 @@ stays one segment, as it does at Graph.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from starlette.routing import Route
 from mscal.sandbox import odata
 from mscal.sandbox.calendars import Calendars, Owner
 from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
+from mscal.sandbox.faults import FAULT_HEADER, Faults
 from mscal.sandbox.identity import Identity, OAuthError, Principal
 from mscal.sandbox.timezones import parse_local, zone
 
@@ -53,10 +56,39 @@ class Ctx:
     applied: list[str]
 
 
+class InjectedDropError(ConnectionAbortedError):
+    """Raised after a response has started, so the server drops the connection mid-answer."""
+
+
+class DroppedResponse(Response):
+    """The request was handled (a write is committed) but the answer never completes."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"@odata.context":', "more_body": True})
+        raise InjectedDropError(
+            "fault injection: connection dropped after the request was committed"
+        )
+
+
+def _quiet_injected_drops(record: logging.LogRecord) -> bool:
+    return not (record.exc_info and isinstance(record.exc_info[1], InjectedDropError))
+
+
+logging.getLogger("uvicorn.error").addFilter(_quiet_injected_drops)
+
+
 class GraphApp:
-    def __init__(self, calendars: Calendars, identity: Identity) -> None:
+    def __init__(self, calendars: Calendars, identity: Identity, faults: Faults) -> None:
         self.calendars = calendars
         self.identity = identity
+        self.faults = faults
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -87,9 +119,27 @@ class GraphApp:
         return response
 
     async def _graph(self, request: Request) -> Response:
-        segments = [unquote(s) for s in _raw_path(request).split("/")[2:] if s != ""]
+        raw_path = _raw_path(request)
+        fault = self.faults.take(request.method, raw_path, request.headers.get(FAULT_HEADER))
+        if fault is not None and fault.expire_token:
+            self.identity.expire(request.headers.get("authorization", ""))
+        segments = [unquote(s) for s in raw_path.split("/")[2:] if s != ""]
         principal = self.identity.principal(request.headers.get("authorization"))
         owner, rest = self._owner(segments, principal)
+        self.faults.enter(owner.key)
+        try:
+            if fault is not None and fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.status:
+                raise fault.error()
+            response = await self._handle(request, owner, principal, rest)
+        finally:
+            self.faults.leave(owner.key)
+        return DroppedResponse() if fault is not None and fault.drop else response
+
+    async def _handle(
+        self, request: Request, owner: Owner, principal: Principal, rest: list[str]
+    ) -> Response:
         body: Any = None
         if request.method in {"POST", "PATCH", "PUT"}:
             raw = await request.body()
@@ -394,6 +444,24 @@ class GraphApp:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(body)
 
+    async def admin_faults(self, request: Request) -> Response:
+        """Switch faults on (POST {"fault": "status=429 times=1"}) or all off (DELETE)."""
+        if request.method == "DELETE":
+            self.faults.clear()
+            return Response(status_code=204)
+        try:
+            self.faults.add(str((await request.json())["fault"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse(
+                {"error": {"code": "BadRequest", "message": str(exc)}}, status_code=400
+            )
+        return Response(status_code=204)
+
+    async def admin_stats(self, request: Request) -> Response:
+        return JSONResponse(
+            {"requests": self.faults.requests, "peak_in_flight": dict(self.faults.peak_in_flight)}
+        )
+
     async def not_found(self, request: Request) -> Response:
         error = not_found(f"No route for {request.url.path}.")
         error.code = "ResourceNotFound"
@@ -435,8 +503,8 @@ def _unknown_segment(segment: str) -> GraphHTTPError:
     return bad_request(f"Resource not found for the segment '{segment}'.", "BadRequest")
 
 
-def build_app(calendars: Calendars, identity: Identity) -> Starlette:
-    app = GraphApp(calendars, identity)
+def build_app(calendars: Calendars, identity: Identity, faults: Faults) -> Starlette:
+    app = GraphApp(calendars, identity, faults)
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     return Starlette(
         routes=[
@@ -446,6 +514,8 @@ def build_app(calendars: Calendars, identity: Identity) -> Starlette:
             Route("/{tenant}/oauth2/v2.0/token", app.token, methods=["POST"]),
             Route("/{tenant}/oauth2/token", app.token, methods=["POST"]),
             Route("/{tenant}/oauth2/v2.0/devicecode", app.device_code, methods=["POST"]),
+            Route("/_sandbox/faults", app.admin_faults, methods=["POST", "DELETE"]),
+            Route("/_sandbox/stats", app.admin_stats, methods=["GET"]),
             Route("/{path:path}", app.not_found, methods=methods),
         ]
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from mscal.sandbox.calendars import Calendars
+from mscal.sandbox.faults import Faults
 from mscal.sandbox.identity import Identity, IdentityConfig
 from mscal.sandbox.routes import build_app
 from mscal.sandbox.store import Store
@@ -18,6 +19,7 @@ class Sandbox:
     store: Store
     calendars: Calendars
     identity: Identity
+    faults: Faults
     app: Starlette
 
 
@@ -28,6 +30,7 @@ def create_sandbox(
     strict: bool = False,
     clients: dict[str, str] | None = None,
     token_lifetime: int = 3600,
+    faults: list[str] | None = None,
 ) -> Sandbox:
     store = Store(db)
     calendars = Calendars(store, strict=strict)
@@ -39,7 +42,12 @@ def create_sandbox(
         from mscal.sandbox.seed import seed_mailboxes
 
         seed_mailboxes(calendars)
-    return Sandbox(store, calendars, identity, build_app(calendars, identity))
+    fault_plan = Faults()
+    for fault in faults or []:
+        fault_plan.add(fault)
+    return Sandbox(
+        store, calendars, identity, fault_plan, build_app(calendars, identity, fault_plan)
+    )
 
 
 def default_db_path() -> Path:

@@ -1,0 +1,145 @@
+"""Fault injection and Graph's per-mailbox concurrency limit.
+
+A fault is written as `key=value` words, e.g. `status=429 retry-after=1 times=2 path=/events`:
+
+- `status=N` answers with that status and Graph's error envelope (`retry-after=` adds the header,
+  `code=` overrides the error code);
+- `delay=SECONDS` answers slowly (after the delay, the request is handled as usual);
+- `drop` handles the request (so a write is committed) and then drops the connection before
+  the response is complete;
+- `expire-token` expires the caller's token first, so the request gets a 401;
+- `times=N` applies it to the next N matching requests only (default: every one);
+- `method=` and `path=` (a regular expression searched in the path) choose the requests.
+
+Per run: `mscal sandbox --fault "..."`, `create_sandbox(faults=[...])` or `POST /_sandbox/faults`.
+Per request: an `X-Sandbox-Fault` header with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from mscal.sandbox.errors import GraphHTTPError
+
+FAULT_HEADER = "x-sandbox-fault"
+MAILBOX_CONCURRENCY = 4
+_CODES = {
+    429: ("TooManyRequests", "Please retry again later."),
+    503: ("serviceNotAvailable", "The service is temporarily unavailable. Please retry later."),
+    504: ("UnknownError", "The gateway timed out."),
+}
+
+
+@dataclass
+class Fault:
+    status: int | None = None
+    retry_after: str | None = None
+    code: str | None = None
+    delay: float = 0.0
+    drop: bool = False
+    expire_token: bool = False
+    times: int | None = None
+    method: str | None = None
+    path: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return not self.path or re.search(self.path, path) is not None
+
+    def error(self) -> GraphHTTPError:
+        status = self.status or 500
+        code, message = _CODES.get(status, ("generalException", "An injected failure."))
+        headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+        return GraphHTTPError(status, self.code or code, message, headers)
+
+
+def parse_fault(text: str) -> Fault:
+    fault = Fault()
+    for word in re.split(r"[\s;]+", text.strip()):
+        if not word:
+            continue
+        key, _, value = word.partition("=")
+        key = key.lower()
+        try:
+            if key == "status":
+                fault.status = int(value)
+            elif key == "retry-after":
+                fault.retry_after = value
+            elif key == "code":
+                fault.code = value
+            elif key == "delay":
+                fault.delay = float(value)
+            elif key == "drop":
+                fault.drop = True
+            elif key == "expire-token":
+                fault.expire_token = True
+            elif key == "times":
+                fault.times = int(value)
+            elif key == "method":
+                fault.method = value
+            elif key == "path":
+                re.compile(value)
+                fault.path = value
+            else:
+                raise ValueError(f"unknown fault word {key!r}")
+        except (ValueError, re.error) as exc:
+            raise ValueError(f"invalid fault {text!r}: {exc}") from None
+    return fault
+
+
+@dataclass
+class Faults:
+    """The run's fault rules, and what the service saw (for tests to assert on)."""
+
+    rules: list[Fault] = field(default_factory=list)
+    concurrency_limit: int = MAILBOX_CONCURRENCY
+    in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    peak_in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    requests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, fault: Fault | str) -> None:
+        with self._lock:
+            self.rules.append(parse_fault(fault) if isinstance(fault, str) else fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+            self.peak_in_flight.clear()
+            self.requests = 0
+
+    def take(self, method: str, path: str, header: str | None) -> Fault | None:
+        """The fault for this request: its own header first, then the first rule that matches."""
+        with self._lock:
+            self.requests += 1
+            if header:
+                return parse_fault(header)
+            for rule in self.rules:
+                if rule.matches(method, path) and (rule.times is None or rule.times > 0):
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule
+        return None
+
+    def enter(self, mailbox: str) -> None:
+        """Count a request in flight for a mailbox; over the limit it is throttled, as at Graph."""
+        with self._lock:
+            if self.in_flight[mailbox] >= self.concurrency_limit:
+                raise GraphHTTPError(
+                    429,
+                    "ApplicationThrottled",
+                    "Application is over its MailboxConcurrency limit.",
+                    {"Retry-After": "1"},
+                )
+            self.in_flight[mailbox] += 1
+            self.peak_in_flight[mailbox] = max(
+                self.peak_in_flight[mailbox], self.in_flight[mailbox]
+            )
+
+    def leave(self, mailbox: str) -> None:
+        with self._lock:
+            self.in_flight[mailbox] -= 1
