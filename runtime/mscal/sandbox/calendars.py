@@ -301,16 +301,12 @@ class Calendars:
 
     # -- events ------------------------------------------------------------------------------
 
-    def events(
-        self, owner: Owner, calendar_id: str | None, *, all_calendars: bool = False
-    ) -> list[dict[str, Any]]:
-        """Single events and series masters (not exceptions) of one calendar or of the mailbox."""
-        if all_calendars:
-            docs = self.store.find("event", owner=owner.key)
-        else:
-            docs = self.store.find(
-                "event", owner=owner.key, parent=self.calendar(owner, calendar_id)["id"]
-            )
+    def events(self, owner: Owner, calendar_id: str | None) -> list[dict[str, Any]]:
+        """Single events and series masters (not exceptions) of a calendar; by default the
+        default calendar, which is what /me/events and /me/calendarView cover at Graph."""
+        docs = self.store.find(
+            "event", owner=owner.key, parent=self.calendar(owner, calendar_id)["id"]
+        )
         return [d for d in docs if d.get("type") in {"singleInstance", "seriesMaster"}]
 
     def event(self, owner: Owner, event_id: str) -> dict[str, Any]:
@@ -558,8 +554,6 @@ class Calendars:
         calendar_id: str | None,
         start: dt.datetime,
         end: dt.datetime,
-        *,
-        all_calendars: bool = False,
     ) -> list[dict[str, Any]]:
         if end <= start:
             raise bad_request(
@@ -567,7 +561,7 @@ class Calendars:
             )
         window = (start, end)
         found: list[dict[str, Any]] = []
-        for event in self.events(owner, calendar_id, all_calendars=all_calendars):
+        for event in self.events(owner, calendar_id):
             if event["type"] == "seriesMaster":
                 found.extend(o for o in self.expand(event, window) if _overlaps(o, window))
             elif _overlaps(event, window):

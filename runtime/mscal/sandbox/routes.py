@@ -254,7 +254,7 @@ class GraphApp:
         if head == "calendar":
             return self._calendar_scope(ctx, None, rest[1:])
         if head in {"events", "calendarView"}:
-            return self._events_scope(ctx, None, rest, all_calendars=True)
+            return self._events_scope(ctx, None, rest)
         raise _unknown_segment(head)
 
     def _calendar_scope(self, ctx: Ctx, calendar_id: str | None, rest: list[str]) -> Response:
@@ -274,25 +274,21 @@ class GraphApp:
             cal.delete_calendar(owner, calendar_id)
             return Response(status_code=204)
         cal.calendar(owner, calendar_id)
-        return self._events_scope(ctx, calendar_id, rest, all_calendars=False)
+        return self._events_scope(ctx, calendar_id, rest)
 
-    def _events_scope(
-        self, ctx: Ctx, calendar_id: str | None, rest: list[str], *, all_calendars: bool
-    ) -> Response:
+    def _events_scope(self, ctx: Ctx, calendar_id: str | None, rest: list[str]) -> Response:
         cal = self.calendars
         owner = ctx.owner
         method = ctx.request.method
         if rest[0] == "calendarView" and len(rest) == 1 and method == "GET":
             start, end = self._range(ctx)
-            view = cal.calendar_view(owner, calendar_id, start, end, all_calendars=all_calendars)
+            view = cal.calendar_view(owner, calendar_id, start, end)
             return self._collection(ctx, "calendarView", view)
         if rest[0] != "events":
             raise _unknown_segment(rest[0])
         if len(rest) == 1:
             if method == "GET":
-                return self._collection(
-                    ctx, "events", cal.events(owner, calendar_id, all_calendars=all_calendars)
-                )
+                return self._collection(ctx, "events", cal.events(owner, calendar_id))
             if method == "POST":
                 # A repeated transactionId answers with the event it first created.
                 event, _created = cal.create_event(owner, calendar_id, self._json(ctx))
