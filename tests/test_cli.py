@@ -25,6 +25,7 @@ OPERATIONS = [
     "accept_event",
     "tentatively_accept_event",
     "decline_event",
+    "sync_calendar_view",
     "raw_http_request",
 ]
 

@@ -399,6 +399,43 @@ CASES = {
         status=202,
         result={"declined": True},
     ),
+    "sync_calendar_view/first-round": Case(
+        "sync_calendar_view",
+        {
+            "start_date_time": "2026-12-01T00:00:00Z",
+            "end_date_time": "2027-01-01T00:00:00Z",
+            "page_size": 50,
+            "time_zone": "UTC",
+        },
+        "GET",
+        f"{GRAPH}/me/calendarView/delta?startDateTime=2026-12-01T00%3A00%3A00Z"
+        "&endDateTime=2027-01-01T00%3A00%3A00Z",
+        {"Prefer": 'outlook.timezone="UTC", odata.maxpagesize=50'},
+        response={
+            "value": [EVENT],
+            "@odata.deltaLink": f"{GRAPH}/me/calendarView/delta?$deltatoken=d1",
+        },
+        result={
+            "value": [EVENT],
+            "next_link": None,
+            "delta_link": f"{GRAPH}/me/calendarView/delta?$deltatoken=d1",
+        },
+    ),
+    "sync_calendar_view/next-round-group": Case(
+        "sync_calendar_view",
+        {"group_id": "g1", "delta_link": f"{GRAPH}/groups/g1/calendarView/delta?%24deltatoken=d1"},
+        "GET",
+        f"{GRAPH}/groups/g1/calendarView/delta?%24deltatoken=d1",
+        response={
+            "value": [{"id": "e9", "@removed": {"reason": "deleted"}}],
+            "@odata.deltaLink": f"{GRAPH}/groups/g1/calendarView/delta?$deltatoken=d2",
+        },
+        result={
+            "value": [{"id": "e9", "@removed": {"reason": "deleted"}}],
+            "next_link": None,
+            "delta_link": f"{GRAPH}/groups/g1/calendarView/delta?$deltatoken=d2",
+        },
+    ),
     # --- raw ---------------------------------------------------------------------------------
     "raw_http_request/get": Case(
         "raw_http_request",

@@ -250,3 +250,58 @@ def test_backoff_is_clamped() -> None:
     assert policy.delay(0, "999999") == 10
     assert policy.delay(20, None, jitter=lambda: 0.0) == 10
     assert policy.delay(1, None, jitter=lambda: 0.5) == 0.5 * 2 + 0.25
+
+
+def test_a_sync_round_follows_pages_and_returns_the_delta_link(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    first = (
+        f"{GRAPH}/me/calendarView/delta?startDateTime=2026-12-01T00%3A00%3A00Z"
+        "&endDateTime=2026-12-08T00%3A00%3A00Z"
+    )
+    skip = f"{GRAPH}/me/calendarView/delta?%24skiptoken=s1"
+    delta = f"{GRAPH}/me/calendarView/delta?%24deltatoken=d1"
+    httpx2_mock.add_response(url=first, json={"value": [1], "@odata.nextLink": skip})
+    httpx2_mock.add_response(url=skip, json={"value": [2], "@odata.deltaLink": delta})
+    result = run(
+        "sync_calendar_view",
+        {"start_date_time": "2026-12-01T00:00:00Z", "end_date_time": "2026-12-08T00:00:00Z"},
+    )
+    assert result == {"value": [1, 2], "next_link": None, "delta_link": delta}
+
+
+def test_a_sync_round_one_page_at_a_time(httpx2_mock: HTTPXMock, run: Callable[..., Any]) -> None:
+    skip = f"{GRAPH}/me/calendarView/delta?%24skiptoken=s1"
+    httpx2_mock.add_response(json={"value": [1], "@odata.nextLink": skip})
+    result = run(
+        "sync_calendar_view",
+        {
+            "start_date_time": "2026-12-01T00:00:00Z",
+            "end_date_time": "2026-12-08T00:00:00Z",
+            "all_pages": False,
+        },
+    )
+    assert result == {"value": [1], "next_link": skip, "delta_link": None}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field", "rule"),
+    [
+        ({}, "start_date_time", "required"),
+        ({"start_date_time": "2026-12-01T00:00:00Z"}, "end_date_time", "required"),
+        ({"delta_link": f"{GRAPH}/a", "next_link": f"{GRAPH}/b"}, "delta_link", "exclusive"),
+    ],
+)
+def test_sync_needs_a_range_or_a_link(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], inputs: dict[str, Any], field: str, rule: str
+) -> None:
+    with pytest.raises(mscal.InputError) as caught:
+        run("sync_calendar_view", inputs)
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert httpx2_mock.get_requests() == []
+
+
+def test_a_delta_link_elsewhere_is_refused(httpx2_mock: HTTPXMock, run: Callable[..., Any]) -> None:
+    with pytest.raises(mscal.PagingError, match="refused to follow"):
+        run("sync_calendar_view", {"delta_link": "https://evil.example/v1.0/me/calendarView/delta"})
+    assert httpx2_mock.get_requests() == []

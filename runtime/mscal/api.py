@@ -43,7 +43,9 @@ class CompiledOperation:
         self.result = (
             connector.templates.value(operation.result) if operation.result is not None else None
         )
-        self.paginator: Paginator | None = connector.paginator if operation.paginated else None
+        self.paginator: Paginator | None = (
+            paginator_from_spec(operation.pagination) if operation.paginated else None
+        )
 
     def prepare(self, connector: Connector, inputs: Mapping[str, Any], origin: Origin) -> Call:
         """Validate and render; raises InputError before anything could be sent."""
@@ -60,8 +62,9 @@ class CompiledOperation:
             follow = bool(values.get("all_pages"))
             max_items = values.get("max_items")
             follow = follow or max_items is not None
-            if values.get("next_link"):
-                request = follow_link(request, values["next_link"], origin)
+            resume = next((values[k] for k in self.paginator.resume_inputs if values.get(k)), None)
+            if resume:
+                request = follow_link(request, resume, origin)
         return Call(
             operation=self.operation.name,
             request=request,
@@ -103,10 +106,6 @@ class Connector:
     @cached_property
     def templates(self) -> Templates:
         return Templates(self.spec.fragments)
-
-    @cached_property
-    def paginator(self) -> Paginator:
-        return paginator_from_spec(self.spec.defaults.get("pagination"))
 
     @cached_property
     def retry(self) -> RetryPolicy:

@@ -75,7 +75,10 @@ def _paged(call: Call, paginator: Paginator) -> Flow:
         page = _body(response)
         link = tracker.add(paginator.items(page), paginator.next_link(page))
         if link is None:
-            return {"value": tracker.items, "next_link": tracker.next_link}
+            result: dict[str, Any] = {"value": tracker.items, "next_link": tracker.next_link}
+            if paginator.final_output:
+                result[paginator.final_output] = paginator.final_link(page)
+            return result
         request = follow_link(request, link, call.origin, collected=len(tracker.items))
 
 

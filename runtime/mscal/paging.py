@@ -10,17 +10,31 @@ from mscal.errors import PagingError
 
 
 class Paginator(Protocol):
+    @property
+    def resume_inputs(self) -> tuple[str, ...]:
+        """Inputs that hold a link to start from instead of the operation's own request."""
+
+    @property
+    def final_output(self) -> str | None:
+        """The output key for a link the last page carries (e.g. a delta link), if any."""
+
     def items(self, page: Any) -> list[Any]: ...
 
     def next_link(self, page: Any) -> str | None: ...
 
+    def final_link(self, page: Any) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class NextLinkPaginator:
-    """Items under one key, the next page's URL under another (followed verbatim)."""
+    """Items under one key, the next page's URL under another (followed verbatim), and
+    optionally a link on the last page to resume from later (Graph's delta link)."""
 
     items_key: str = "value"
     next_key: str = "@odata.nextLink"
+    final_key: str | None = None
+    final_output: str | None = None
+    resume_inputs: tuple[str, ...] = ("next_link",)
 
     def items(self, page: Any) -> list[Any]:
         items = page.get(self.items_key) if isinstance(page, Mapping) else None
@@ -31,11 +45,15 @@ class NextLinkPaginator:
         return items
 
     def next_link(self, page: Any) -> str | None:
-        link = page.get(self.next_key) if isinstance(page, Mapping) else None
-        return link if isinstance(link, str) and link else None
+        return _link(page, self.next_key)
+
+    def final_link(self, page: Any) -> str | None:
+        return _link(page, self.final_key) if self.final_key else None
 
 
-PAGINATORS = {"next_link": NextLinkPaginator}
+def _link(page: Any, key: str) -> str | None:
+    link = page.get(key) if isinstance(page, Mapping) else None
+    return link if isinstance(link, str) and link else None
 
 
 def paginator_from_spec(raw: Mapping[str, Any] | None) -> Paginator:
@@ -43,8 +61,13 @@ def paginator_from_spec(raw: Mapping[str, Any] | None) -> Paginator:
     style = raw.pop("style", "next_link")
     if style != "next_link":
         raise ValueError(f"unknown pagination style {style!r}")
+    final = raw.get("final_link") or {}
     return NextLinkPaginator(
-        items_key=raw.get("items", "value"), next_key=raw.get("next_link", "@odata.nextLink")
+        items_key=raw.get("items", "value"),
+        next_key=raw.get("next_link", "@odata.nextLink"),
+        final_key=final.get("from"),
+        final_output=final.get("as"),
+        resume_inputs=tuple(raw.get("resume_inputs", ("next_link",))),
     )
 
 

@@ -54,6 +54,7 @@ class Operation:
     output_schema: dict[str, Any]
     input_names: tuple[str, ...]
     paginated: bool
+    pagination: dict[str, Any]
     result: str | None
     examples: tuple[dict[str, Any], ...]
 
@@ -159,7 +160,15 @@ def _read_spec(root: Path) -> Spec:
         file_uri = SCHEMA_BASE + "operations." + op_path.name
         defs: dict[str, Any] = dict(document.get("$defs") or {})
         for raw in document["operations"]:
-            operation = _build_operation(raw, document, op_path, file_uri, traits, defs)
+            operation = _build_operation(
+                raw,
+                document,
+                op_path,
+                file_uri,
+                traits,
+                defs,
+                (manifest.get("defaults") or {}).get("pagination"),
+            )
             if operation.name in operations:
                 raise SpecError(f"{op_path}: operation {operation.name!r} is declared twice")
             operations[operation.name] = operation
@@ -203,6 +212,7 @@ def _build_operation(
     file_uri: str,
     traits: dict[str, Any],
     defs: dict[str, Any],
+    defaults_pagination: dict[str, Any] | None,
 ) -> Operation:
     name = raw.get("name")
     if not isinstance(name, str):
@@ -234,8 +244,9 @@ def _build_operation(
     if raw.get("required"):
         input_schema["required"] = list(raw["required"])
     pairs = [pair for pair in exclusive if all(key in properties for key in pair)]
-    if pairs:
-        input_schema["allOf"] = [{"not": {"required": pair}} for pair in pairs]
+    rules = [{"not": {"required": pair}} for pair in pairs] + list(raw.get("input_rules") or [])
+    if rules:
+        input_schema["allOf"] = rules
 
     # Operation schemas live as $defs of their file's resource, so that relative refs inside
     # them resolve exactly as refs elsewhere in that file do.
@@ -252,6 +263,9 @@ def _build_operation(
         output_schema={"$ref": f"{file_uri}#/$defs/{name}.output"},
         input_names=tuple(properties),
         paginated=paginated,
+        pagination={**(defaults_pagination or {}), **(raw.get("pagination") or {})}
+        if paginated
+        else {},
         result=raw.get("result"),
         examples=tuple(raw.get("examples") or ()),
     )

@@ -501,10 +501,17 @@ class Calendars:
                 self.store.delete("event", event["id"])
                 return
             self._cancel_copies(event)
+            self._tombstone(event)
             for exception in self.store.find("event", owner=owner.key, parent=event["_calendar"]):
                 if exception.get("seriesMasterId") == event["id"]:
                     self.store.delete("event", exception["id"])
             self.store.delete("event", event["id"])
+
+    def _tombstone(self, event: dict[str, Any]) -> None:
+        """What a deleted event looked like, so a delta round can list what it removed."""
+        self.store.put(
+            "tombstone", event, owner=event["_owner"], parent=event["_calendar"], track=False
+        )
 
     # -- occurrences -------------------------------------------------------------------------
 
@@ -563,8 +570,8 @@ class Calendars:
         found: list[dict[str, Any]] = []
         for event in self.events(owner, calendar_id):
             if event["type"] == "seriesMaster":
-                found.extend(o for o in self.expand(event, window) if _overlaps(o, window))
-            elif _overlaps(event, window):
+                found.extend(o for o in self.expand(event, window) if overlaps(o, window))
+            elif overlaps(event, window):
                 found.append(event)
         return sorted(found, key=lambda e: (e["_start"], e["_end"]))
 
@@ -574,7 +581,7 @@ class Calendars:
         master = self.event(owner, event_id)
         if master.get("type") != "seriesMaster":
             return []
-        return [o for o in self.expand(master, (start, end)) if _overlaps(o, (start, end))]
+        return [o for o in self.expand(master, (start, end)) if overlaps(o, (start, end))]
 
     # -- meetings ----------------------------------------------------------------------------
 
@@ -710,7 +717,7 @@ class Calendars:
         return out
 
 
-def _overlaps(event: dict[str, Any], window: tuple[dt.datetime, dt.datetime]) -> bool:
+def overlaps(event: dict[str, Any], window: tuple[dt.datetime, dt.datetime]) -> bool:
     start, end = _utc(event["_start"]), _utc(event["_end"])
     if start == end:
         return window[0] <= start < window[1]

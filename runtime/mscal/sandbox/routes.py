@@ -14,7 +14,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from mscal.sandbox import odata
 from mscal.sandbox.calendars import Calendars, Owner
+from mscal.sandbox.delta import Delta
 from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
 from mscal.sandbox.faults import FAULT_HEADER, Faults
 from mscal.sandbox.identity import Identity, OAuthError, Principal
@@ -54,6 +55,7 @@ class Ctx:
     time_zone: str | None
     body_type: str | None
     applied: list[str]
+    page_size: int | None = None
 
 
 class InjectedDropError(ConnectionAbortedError):
@@ -89,6 +91,7 @@ class GraphApp:
         self.calendars = calendars
         self.identity = identity
         self.faults = faults
+        self.delta = Delta(calendars)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -158,20 +161,26 @@ class GraphApp:
         if time_zone:
             zone(time_zone)
             applied.append(f'outlook.timezone="{time_zone}"')
+        page_size = odata.int_option(
+            preferences.get("odata.maxpagesize"), "odata.maxpagesize", minimum=1
+        )
+        if page_size:
+            applied.append(f"odata.maxpagesize={page_size}")
         body_type = preferences.get("outlook.body-content-type") or None
         if body_type:
             applied.append(f'outlook.body-content-type="{body_type}"')
         base = f"{request.url.scheme}://{request.url.netloc}/v1.0"
         ctx = Ctx(
-            request,
-            principal,
-            owner,
-            base,
-            dict(parse_qsl(request.url.query)),
-            body,
-            time_zone,
-            body_type,
-            applied,
+            request=request,
+            principal=principal,
+            owner=owner,
+            base=base,
+            query=dict(parse_qsl(request.url.query)),
+            body=body,
+            time_zone=time_zone,
+            body_type=body_type,
+            applied=applied,
+            page_size=page_size,
         )
         self._check_scope(ctx)
         response = self._dispatch(ctx, rest)
@@ -280,6 +289,8 @@ class GraphApp:
         cal = self.calendars
         owner = ctx.owner
         method = ctx.request.method
+        if rest[0] == "calendarView" and rest[1:] in (["delta"], ["delta()"]) and method == "GET":
+            return self._delta(ctx, calendar_id)
         if rest[0] == "calendarView" and len(rest) == 1 and method == "GET":
             start, end = self._range(ctx)
             view = cal.calendar_view(owner, calendar_id, start, end)
@@ -323,6 +334,40 @@ class GraphApp:
             cal.event(owner, event_id)
             return Response(status_code=202 if action == "forward" else 200)
         raise _unknown_segment(action)
+
+    def _delta(self, ctx: Ctx, calendar_id: str | None) -> Response:
+        if "$deltatoken" in ctx.query:
+            state = self.delta.resume(ctx.owner, ctx.query["$deltatoken"], delta=True)
+        elif "$skiptoken" in ctx.query:
+            state = self.delta.resume(ctx.owner, ctx.query["$skiptoken"], delta=False)
+        else:
+            start, end = self._range(ctx)
+            self.calendars.calendar(ctx.owner, calendar_id)
+            state = self.delta.start(ctx.owner, calendar_id, start, end)
+        items = self.delta.items(ctx.owner, state)
+        size = ctx.page_size or DEFAULT_PAGE_SIZE
+        value = [
+            self._present(ctx, item["doc"])
+            if "doc" in item
+            else {
+                "@odata.type": "#microsoft.graph.event",
+                "id": item["removed"],
+                "@removed": {"reason": "deleted"},
+            }
+            for item in items[state.skip : state.skip + size]
+        ]
+        body: dict[str, Any] = {
+            "@odata.context": f"{ctx.base}/$metadata#Collection(event)",
+            "value": value,
+        }
+        link = f"{ctx.base}{_path(ctx)}"
+        if state.skip + size < len(items):
+            body["@odata.nextLink"] = (
+                f"{link}?$skiptoken={replace(state, skip=state.skip + size).encode()}"
+            )
+        else:
+            body["@odata.deltaLink"] = f"{link}?$deltatoken={replace(state, skip=0).encode()}"
+        return JSONResponse(body)
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -453,6 +498,11 @@ class GraphApp:
             )
         return Response(status_code=204)
 
+    async def admin_expire_delta(self, request: Request) -> Response:
+        """Expire every delta token issued so far (a later round gets 410, full sync needed)."""
+        self.delta.oldest_kept = self.calendars.store.latest_change() + 1
+        return Response(status_code=204)
+
     async def admin_stats(self, request: Request) -> Response:
         return JSONResponse(
             {"requests": self.faults.requests, "peak_in_flight": dict(self.faults.peak_in_flight)}
@@ -512,6 +562,7 @@ def build_app(calendars: Calendars, identity: Identity, faults: Faults) -> Starl
             Route("/{tenant}/oauth2/v2.0/devicecode", app.device_code, methods=["POST"]),
             Route("/_sandbox/faults", app.admin_faults, methods=["POST", "DELETE"]),
             Route("/_sandbox/stats", app.admin_stats, methods=["GET"]),
+            Route("/_sandbox/expire-delta-tokens", app.admin_expire_delta, methods=["POST"]),
             Route("/{path:path}", app.not_found, methods=methods),
         ]
     )

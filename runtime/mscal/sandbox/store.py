@@ -106,13 +106,15 @@ class Store:
             row = self._db.execute("SELECT MAX(seq) FROM changes").fetchone()
         return int(row[0] or 0)
 
-    def changes_since(self, kind: str, owner: str, seq: int) -> list[tuple[str, bool]]:
-        """Each document changed after `seq`, once, with whether it is gone."""
+    def changes_since(
+        self, kind: str, owner: str, seq: int, upto: int | None = None
+    ) -> list[tuple[str, bool]]:
+        """Each document changed after `seq` (up to `upto`), once, with whether it is gone."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, removed FROM changes WHERE kind = ? AND owner = ? AND seq > ? "
-                "ORDER BY seq",
-                (kind, owner, seq),
+                "AND seq <= ? ORDER BY seq",
+                (kind, owner, seq, upto if upto is not None else 2**62),
             ).fetchall()
         last: dict[str, bool] = {}
         for doc_id, removed in rows:
