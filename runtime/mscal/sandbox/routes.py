@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import Any
@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mscal.sandbox import odata
+from mscal.sandbox.batch import run_batch
 from mscal.sandbox.calendars import Calendars, Owner
 from mscal.sandbox.delta import Delta
 from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
@@ -92,10 +93,17 @@ class GraphApp:
         self.identity = identity
         self.faults = faults
         self.delta = Delta(calendars)
+        self.asgi: Starlette | None = None  # set once the app is built; $batch sends through it
 
     # -- plumbing ----------------------------------------------------------------------------
 
     async def graph(self, request: Request) -> Response:
+        return await self._answer(request, lambda: self._graph(request))
+
+    async def _answer(
+        self, request: Request, handle: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """Run a handler; every failure becomes Graph's envelope, with Graph's headers."""
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id")
         headers = {
@@ -104,7 +112,7 @@ class GraphApp:
             "Date": formatdate(usegmt=True),
         }
         try:
-            response = await self._graph(request)
+            response = await handle()
         except GraphHTTPError as exc:
             body = exc.envelope(
                 request_id, client_request_id, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -485,6 +493,27 @@ class GraphApp:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(body)
 
+    async def batch(self, request: Request) -> Response:
+        """POST /v1.0/$batch: the inner requests go through this same app."""
+
+        async def handle() -> Response:
+            fault = self.faults.take(
+                request.method, _raw_path(request), request.headers.get(FAULT_HEADER)
+            )
+            self.identity.principal(request.headers.get("authorization"))
+            if fault is not None and fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.status:
+                raise fault.error()
+            try:
+                payload = json.loads(await request.body())
+            except ValueError:
+                raise bad_request("Invalid batch payload format.", "BadRequest") from None
+            origin = f"{request.url.scheme}://{request.url.netloc}"
+            return JSONResponse(await run_batch(self.asgi, dict(request.headers), origin, payload))
+
+        return await self._answer(request, handle)
+
     async def admin_faults(self, request: Request) -> Response:
         """Switch faults on (POST {"fault": "status=429 times=1"}) or all off (DELETE)."""
         if request.method == "DELETE":
@@ -551,18 +580,23 @@ def _unknown_segment(segment: str) -> GraphHTTPError:
 
 def build_app(calendars: Calendars, identity: Identity, faults: Faults) -> Starlette:
     app = GraphApp(calendars, identity, faults)
+    asgi = Starlette(routes=_routes(app))
+    app.asgi = asgi
+    return asgi
+
+
+def _routes(app: GraphApp) -> list[Route]:
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    return Starlette(
-        routes=[
-            Route("/v1.0/{path:path}", app.graph, methods=methods),
-            Route("/{tenant}/oauth2/v2.0/authorize", app.authorize, methods=["GET"]),
-            Route("/{tenant}/oauth2/authorize", app.authorize, methods=["GET"]),
-            Route("/{tenant}/oauth2/v2.0/token", app.token, methods=["POST"]),
-            Route("/{tenant}/oauth2/token", app.token, methods=["POST"]),
-            Route("/{tenant}/oauth2/v2.0/devicecode", app.device_code, methods=["POST"]),
-            Route("/_sandbox/faults", app.admin_faults, methods=["POST", "DELETE"]),
-            Route("/_sandbox/stats", app.admin_stats, methods=["GET"]),
-            Route("/_sandbox/expire-delta-tokens", app.admin_expire_delta, methods=["POST"]),
-            Route("/{path:path}", app.not_found, methods=methods),
-        ]
-    )
+    return [
+        Route("/v1.0/$batch", app.batch, methods=["POST"]),
+        Route("/v1.0/{path:path}", app.graph, methods=methods),
+        Route("/{tenant}/oauth2/v2.0/authorize", app.authorize, methods=["GET"]),
+        Route("/{tenant}/oauth2/authorize", app.authorize, methods=["GET"]),
+        Route("/{tenant}/oauth2/v2.0/token", app.token, methods=["POST"]),
+        Route("/{tenant}/oauth2/token", app.token, methods=["POST"]),
+        Route("/{tenant}/oauth2/v2.0/devicecode", app.device_code, methods=["POST"]),
+        Route("/_sandbox/faults", app.admin_faults, methods=["POST", "DELETE"]),
+        Route("/_sandbox/stats", app.admin_stats, methods=["GET"]),
+        Route("/_sandbox/expire-delta-tokens", app.admin_expire_delta, methods=["POST"]),
+        Route("/{path:path}", app.not_found, methods=methods),
+    ]
