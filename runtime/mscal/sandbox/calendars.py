@@ -585,10 +585,15 @@ class Calendars:
 
     # -- meetings ----------------------------------------------------------------------------
 
-    def _invite(self, organizer: Owner, event: dict[str, Any]) -> None:
-        copies = []
+    def _invite(
+        self, organizer: Owner, event: dict[str, Any], only: set[str] | None = None
+    ) -> None:
+        """Put a copy of the meeting in each invitee's calendar (invitees with a mailbox here)."""
+        copies = list(event.get("_copies", []))
         for attendee in event.get("attendees") or []:
             address = ((attendee or {}).get("emailAddress") or {}).get("address", "")
+            if only is not None and address.lower() not in only:
+                continue
             user = self.find_user(address) if address else None
             if user is None or user["id"] == organizer.id:
                 continue
@@ -682,6 +687,56 @@ class Calendars:
                     owner=organizer_key,
                     parent=organizer_event["_calendar"],
                 )
+
+    def forward(self, owner: Owner, event_id: str, body: dict[str, Any]) -> None:
+        """Forward a meeting: the recipients join the organizer's attendee list and get a copy."""
+        recipients = [r for r in body.get("toRecipients") or [] if isinstance(r, dict)]
+        addresses = {
+            str((r.get("emailAddress") or {}).get("address", "")).lower() for r in recipients
+        }
+        if not recipients or "" in addresses:
+            raise bad_request(
+                "At least one recipient with an address is required.", "ErrorInvalidRecipients"
+            )
+        event = self.event(owner, event_id)
+        organizer_key, organizer_id = event.get("_organizer_ref") or [owner.key, event["id"]]
+        meeting = self.store.get("event", organizer_id)
+        if meeting is None:
+            raise not_found()
+        organizer = self.owner_from_key(organizer_key)
+        known = {
+            ((a or {}).get("emailAddress") or {}).get("address", "").lower()
+            for a in meeting["attendees"]
+        }
+        new = addresses - known - {organizer.address.lower()}
+        for recipient in recipients:
+            if str(recipient["emailAddress"].get("address", "")).lower() in new:
+                meeting["attendees"].append(
+                    {
+                        "emailAddress": recipient["emailAddress"],
+                        "type": "required",
+                        "status": {"response": "none", "time": NEVER},
+                    }
+                )
+        with self.store.transaction():
+            self._save(organizer, meeting)
+            self._invite(organizer, meeting, only=new)
+
+    def owner_from_key(self, key: str) -> Owner:
+        kind, _, owner_id = key.partition(":")
+        return self.user_owner(owner_id) if kind == "user" else self.group_owner(owner_id)
+
+    def set_reminder(
+        self, owner: Owner, event_id: str, *, snooze_until: dt.datetime | None
+    ) -> None:
+        """Dismiss an event's reminder, or snooze it to a new time."""
+        self.event(owner, event_id)
+        state: dict[str, Any] = {"id": event_id}
+        if snooze_until is None:
+            state["dismissed"] = True
+        else:
+            state["snoozed_until"] = snooze_until.isoformat()
+        self.store.put("reminder", state, owner=owner.key, track=False)
 
     def cancel(self, owner: Owner, event_id: str) -> None:
         event = self.event(owner, event_id)

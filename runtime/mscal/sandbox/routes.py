@@ -31,7 +31,9 @@ from mscal.sandbox.delta import Delta
 from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
 from mscal.sandbox.faults import FAULT_HEADER, Faults
 from mscal.sandbox.identity import Identity, OAuthError, Principal
-from mscal.sandbox.timezones import parse_local, zone
+from mscal.sandbox.scheduling import Scheduling
+from mscal.sandbox.sharing import Sharing
+from mscal.sandbox.timezones import parse_local, to_utc, zone
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
@@ -93,6 +95,8 @@ class GraphApp:
         self.identity = identity
         self.faults = faults
         self.delta = Delta(calendars)
+        self.sharing = Sharing(calendars)
+        self.scheduling = Scheduling(calendars)
         self.asgi: Starlette | None = None  # set once the app is built; $batch sends through it
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -272,6 +276,28 @@ class GraphApp:
             return self._calendar_scope(ctx, None, rest[1:])
         if head in {"events", "calendarView"}:
             return self._events_scope(ctx, None, rest)
+        if head == "findMeetingTimes" and ctx.request.method == "POST":
+            result = self.scheduling.find_meeting_times(owner, self._json(ctx))
+            return JSONResponse(
+                {
+                    "@odata.context": _metadata(
+                        ctx, "microsoft.graph.meetingTimeSuggestionsResult"
+                    ),
+                    **result,
+                }
+            )
+        function, params = _function_call(head)
+        if function == "reminderView" and ctx.request.method == "GET":
+            try:
+                start = to_utc(params["StartDateTime"], "UTC")
+                end = to_utc(params["EndDateTime"], "UTC")
+            except KeyError:
+                raise bad_request(
+                    "reminderView needs StartDateTime and EndDateTime.", "ErrorInvalidParameter"
+                ) from None
+            return self._collection(
+                ctx, "reminders", self.scheduling.reminders(owner, start, end), raw=True
+            )
         raise _unknown_segment(head)
 
     def _calendar_scope(self, ctx: Ctx, calendar_id: str | None, rest: list[str]) -> Response:
@@ -290,7 +316,22 @@ class GraphApp:
         if rest == ["permanentDelete"] and ctx.request.method == "POST" and calendar_id:
             cal.delete_calendar(owner, calendar_id)
             return Response(status_code=204)
-        cal.calendar(owner, calendar_id)
+        calendar = cal.calendar(owner, calendar_id)
+        if rest == ["getSchedule"] and ctx.request.method == "POST":
+            value = self.scheduling.get_schedule(self._json(ctx))
+            return JSONResponse(
+                {
+                    "@odata.context": _metadata(
+                        ctx, "Collection(microsoft.graph.scheduleInformation)"
+                    ),
+                    "value": value,
+                }
+            )
+        if rest[0] == "calendarPermissions":
+            return self._permissions(ctx, calendar, rest[1:])
+        function, params = _function_call(rest[0])
+        if function == "allowedCalendarSharingRoles" and ctx.request.method == "GET":
+            return JSONResponse({"value": self.sharing.allowed_roles(params.get("User", ""))})
         return self._events_scope(ctx, calendar_id, rest)
 
     def _events_scope(self, ctx: Ctx, calendar_id: str | None, rest: list[str]) -> Response:
@@ -338,9 +379,20 @@ class GraphApp:
         if action == "permanentDelete":
             cal.delete_event(owner, event_id)
             return Response(status_code=204)
-        if action in {"dismissReminder", "snoozeReminder", "forward"}:
-            cal.event(owner, event_id)
-            return Response(status_code=202 if action == "forward" else 200)
+        if action == "forward":
+            cal.forward(owner, event_id, body)
+            return Response(status_code=202)
+        if action == "dismissReminder":
+            cal.set_reminder(owner, event_id, snooze_until=None)
+            return Response(status_code=200)
+        if action == "snoozeReminder":
+            when = body.get("newReminderTime")
+            if not isinstance(when, dict) or not when.get("dateTime"):
+                raise bad_request("newReminderTime is required.", "ErrorInvalidParameter")
+            cal.set_reminder(
+                owner, event_id, snooze_until=to_utc(str(when["dateTime"]), when.get("timeZone"))
+            )
+            return Response(status_code=200)
         raise _unknown_segment(action)
 
     def _delta(self, ctx: Ctx, calendar_id: str | None) -> Response:
@@ -377,6 +429,27 @@ class GraphApp:
             body["@odata.deltaLink"] = f"{link}?$deltatoken={replace(state, skip=0).encode()}"
         return JSONResponse(body)
 
+    def _permissions(self, ctx: Ctx, calendar: dict[str, Any], rest: list[str]) -> Response:
+        sharing, owner, method = self.sharing, ctx.owner, ctx.request.method
+        if not rest:
+            if method == "GET":
+                return self._collection(
+                    ctx, "calendarPermissions", sharing.permissions(owner, calendar), raw=True
+                )
+            if method == "POST":
+                created = sharing.create(owner, calendar, self._json(ctx))
+                return JSONResponse(created, status_code=201)
+            raise _method_not_allowed()
+        permission_id = rest[0]
+        if method == "GET":
+            return JSONResponse(sharing.permission(owner, calendar, permission_id))
+        if method == "PATCH":
+            return JSONResponse(sharing.update(owner, calendar, permission_id, self._json(ctx)))
+        if method == "DELETE":
+            sharing.delete(owner, calendar, permission_id)
+            return Response(status_code=204)
+        raise _method_not_allowed()
+
     # -- responses ---------------------------------------------------------------------------
 
     def _json(self, ctx: Ctx, *, required: bool = True) -> dict[str, Any]:
@@ -406,10 +479,15 @@ class GraphApp:
     def _present(self, ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
         return self.calendars.present(doc, ctx.time_zone, ctx.body_type)
 
-    def _collection(self, ctx: Ctx, name: str, docs: list[dict[str, Any]]) -> Response:
-        items = [self._present(ctx, d) for d in docs]
+    def _collection(
+        self, ctx: Ctx, name: str, docs: list[dict[str, Any]], *, raw: bool = False
+    ) -> Response:
+        """A page of a collection; `raw` items are already in their answer's shape."""
+        items = list(docs) if raw else [self._present(ctx, d) for d in docs]
         # Filter and order on UTC values, as Graph does, whatever time zone the response uses.
-        utc_items = [self.calendars.present(d) for d in docs] if ctx.time_zone else items
+        utc_items = (
+            [self.calendars.present(d) for d in docs] if ctx.time_zone and not raw else items
+        )
         pairs = list(zip(utc_items, items, strict=True))
         if ctx.query.get("$filter"):
             predicate = odata.parse_filter(ctx.query["$filter"])
@@ -546,6 +624,21 @@ class GraphApp:
 async def _form(request: Request) -> dict[str, str]:
     # Token requests are always application/x-www-form-urlencoded.
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+
+
+def _metadata(ctx: Ctx, fragment: str) -> str:
+    return f"{ctx.base}/$metadata#{fragment}"
+
+
+def _function_call(segment: str) -> tuple[str | None, dict[str, str]]:
+    """`reminderView(StartDateTime='a',EndDateTime='b')` as ('reminderView', {...})."""
+    match = re.match(r"^(\w+)\((.*)\)$", segment)
+    if not match:
+        return None, {}
+    params = {
+        k: v.replace("''", "'") for k, v in re.findall(r"(\w+)='((?:[^']|'')*)'", match.group(2))
+    }
+    return match.group(1), params
 
 
 def _raw_path(request: Request) -> str:

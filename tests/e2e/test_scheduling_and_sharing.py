@@ -1,0 +1,221 @@
+"""getSchedule, findMeetingTimes, reminderView, forward and calendar permissions, computed from
+the stored events, driven through the connector's raw request."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+import mscal
+from mscal.api import Session
+from tests.e2e.conftest import ADELE, ALEX, MEGAN
+
+DAY = "2027-01-12"  # a Tuesday
+
+
+def _raw(me: Session, method: str, endpoint: str, body: Any = None, **extra: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"method": method, "endpoint": endpoint, **extra}
+    if body is not None:
+        inputs.update(body_type="json", body=body)
+    result: dict[str, Any] = me.run("raw_http_request", inputs)
+    return result
+
+
+def _event(subject: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "start": {"dateTime": f"{DAY}T{start}:00", "timeZone": "UTC"},
+        "end": {"dateTime": f"{DAY}T{end}:00", "timeZone": "UTC"},
+        **extra,
+    }
+
+
+@pytest.fixture
+def busy_day(connector: mscal.Connector, me: Session, alex: mscal.Authentication) -> Any:
+    made = [
+        me.run("create_event", {"event": _event("Focus", "09:00", "10:00")}),
+        me.run("create_event", {"event": _event("Maybe", "11:00", "11:30", showAs="tentative")}),
+        me.run(
+            "create_event", {"event": _event("Secret", "13:00", "14:00", sensitivity="private")}
+        ),
+    ]
+    with connector.session(alex) as them:
+        theirs = them.run(
+            "create_event", {"event": _event("Alex away", "10:00", "12:00", showAs="oof")}
+        )
+    yield
+    for event in made:
+        me.run("delete_event", {"event_id": event["id"]})
+    with connector.session(alex) as them:
+        them.run("delete_event", {"event_id": theirs["id"]})
+
+
+def test_get_schedule_from_stored_events(me: Session, busy_day: Any) -> None:
+    answer = _raw(
+        me,
+        "POST",
+        "/me/calendar/getSchedule",
+        {
+            "schedules": [ADELE, ALEX, "stranger@fabrikam.com"],
+            "startTime": {"dateTime": f"{DAY}T08:00:00", "timeZone": "UTC"},
+            "endTime": {"dateTime": f"{DAY}T14:00:00", "timeZone": "UTC"},
+            "availabilityViewInterval": 60,
+        },
+    )["body"]["value"]
+    adele, alex, stranger = answer
+    assert (
+        adele["availabilityView"] == "020102"
+    )  # 8 free, 9 busy, 10 free, 11 tentative, 12 free, 13 busy
+    assert alex["availabilityView"] == "003300"
+    assert [i.get("subject") for i in adele["scheduleItems"]] == ["Focus", "Maybe", None]
+    assert adele["scheduleItems"][2]["isPrivate"] is True
+    assert stranger["error"]["responseCode"] == "ErrorMailRecipientNotFound"
+
+
+def test_find_meeting_times_prefers_times_everyone_is_free(me: Session, busy_day: Any) -> None:
+    answer = _raw(
+        me,
+        "POST",
+        "/me/findMeetingTimes",
+        {
+            "attendees": [{"type": "required", "emailAddress": {"address": ALEX}}],
+            "timeConstraint": {
+                "activityDomain": "unrestricted",
+                "timeSlots": [
+                    {
+                        "start": {"dateTime": f"{DAY}T09:00:00", "timeZone": "UTC"},
+                        "end": {"dateTime": f"{DAY}T13:00:00", "timeZone": "UTC"},
+                    }
+                ],
+            },
+            "meetingDuration": "PT1H",
+            "maxCandidates": 3,
+            "locationConstraint": {"locations": [{"displayName": "Room 1"}]},
+        },
+    )["body"]
+    suggestions = answer["meetingTimeSuggestions"]
+    assert answer["emptySuggestionsReason"] == ""
+    assert [s["meetingTimeSlot"]["start"]["dateTime"][11:16] for s in suggestions] == ["12:00"]
+    assert suggestions[0]["confidence"] == 100.0 and suggestions[0]["locations"] == [
+        {"displayName": "Room 1"}
+    ]
+    nothing = _raw(
+        me,
+        "POST",
+        "/me/findMeetingTimes",
+        {
+            "attendees": [{"emailAddress": {"address": ALEX}}],
+            "meetingDuration": "PT2H",
+            "timeConstraint": {
+                "activityDomain": "unrestricted",
+                "timeSlots": [
+                    {
+                        "start": {"dateTime": f"{DAY}T10:00:00", "timeZone": "UTC"},
+                        "end": {"dateTime": f"{DAY}T12:00:00", "timeZone": "UTC"},
+                    }
+                ],
+            },
+        },
+    )["body"]
+    assert nothing["meetingTimeSuggestions"] == [] and nothing["emptySuggestionsReason"]
+
+
+def test_reminder_view_dismiss_and_snooze(me: Session, busy_day: Any) -> None:
+    view = f"/me/reminderView(StartDateTime='{DAY}T00:00:00',EndDateTime='{DAY}T23:59:00')"
+    reminders = _raw(me, "GET", view)["body"]["value"]
+    by_subject = {r["eventSubject"]: r for r in reminders}
+    assert by_subject["Focus"]["reminderFireTime"]["dateTime"].startswith(f"{DAY}T08:45")
+    _raw(me, "POST", f"/me/events/{_quote(by_subject['Focus']['eventId'])}/dismissReminder")
+    _raw(
+        me,
+        "POST",
+        f"/me/events/{_quote(by_subject['Maybe']['eventId'])}/snoozeReminder",
+        {"newReminderTime": {"dateTime": f"{DAY}T11:05:00", "timeZone": "UTC"}},
+    )
+    after = {r["eventSubject"]: r for r in _raw(me, "GET", view)["body"]["value"]}
+    assert "Focus" not in after
+    assert after["Maybe"]["reminderFireTime"]["dateTime"].startswith(f"{DAY}T11:05")
+
+
+def test_forward_adds_the_recipient_to_the_meeting(
+    connector: mscal.Connector, me: Session, alex: mscal.Authentication
+) -> None:
+    meeting = me.run(
+        "create_event",
+        {
+            "event": _event(
+                "Forwarded", "15:00", "16:00", attendees=[{"emailAddress": {"address": ALEX}}]
+            )
+        },
+    )
+    with connector.session(alex) as them:
+        invite = them.run("list_events", {"filter": "subject eq 'Forwarded'"})["value"][0]
+        forwarded = them.run(
+            "raw_http_request",
+            {
+                "method": "POST",
+                "endpoint": f"/me/events/{_quote(invite['id'])}/forward",
+                "body_type": "json",
+                "body": {"toRecipients": [{"emailAddress": {"address": MEGAN}}], "comment": "FYI"},
+            },
+        )
+    assert forwarded["status_code"] == 202
+    attendees = [
+        a["emailAddress"]["address"]
+        for a in me.run("get_event", {"event_id": meeting["id"]})["attendees"]
+    ]
+    assert attendees == [ALEX, MEGAN]
+    me.run("delete_event", {"event_id": meeting["id"]})
+
+
+def test_calendar_permissions_lifecycle(me: Session) -> None:
+    listed = _raw(me, "GET", "/me/calendar/calendarPermissions")["body"]["value"]
+    assert [(p["emailAddress"]["name"], p["role"], p["isRemovable"]) for p in listed] == [
+        ("My Organization", "freeBusyRead", False)
+    ]
+    roles = _raw(me, "GET", f"/me/calendar/allowedCalendarSharingRoles(User='{ALEX}')")["body"][
+        "value"
+    ]
+    assert "delegateWithPrivateEventAccess" in roles
+    external = _raw(me, "GET", "/me/calendar/allowedCalendarSharingRoles(User='x@fabrikam.com')")[
+        "body"
+    ]["value"]
+    assert external == ["none", "freeBusyRead", "limitedRead", "read"]
+    created = _raw(
+        me,
+        "POST",
+        "/me/calendar/calendarPermissions",
+        {"emailAddress": {"address": ALEX, "name": "Alex"}, "role": "read"},
+    )
+    assert created["status_code"] == 201
+    permission = created["body"]
+    changed = _raw(
+        me,
+        "PATCH",
+        f"/me/calendar/calendarPermissions/{_quote(permission['id'])}",
+        {"role": "write"},
+    )
+    assert changed["body"]["role"] == "write"
+    with pytest.raises(mscal.GraphError) as caught:
+        _raw(
+            me,
+            "POST",
+            "/me/calendar/calendarPermissions",
+            {"emailAddress": {"address": "x@fabrikam.com"}, "role": "write"},
+        )
+    assert caught.value.code == "ErrorInvalidParameter"
+    assert (
+        _raw(me, "DELETE", f"/me/calendar/calendarPermissions/{_quote(permission['id'])}")[
+            "status_code"
+        ]
+        == 204
+    )
+    with pytest.raises(mscal.GraphError) as caught:
+        _raw(me, "DELETE", f"/me/calendar/calendarPermissions/{_quote(listed[0]['id'])}")
+    assert caught.value.status_code == 403
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="")
