@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from pytest_httpx2 import HTTPXMock
 
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
@@ -171,3 +173,44 @@ def test_lint_passes_on_the_shipped_spec(cli: Callable[..., CliResult]) -> None:
     result = cli("lint")
     assert result.code == 0
     assert result.out == ""
+
+
+def test_sandbox_command_options(
+    cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr(
+        "mscal.sandbox.server.serve", lambda app, host, port: served.append((app, host, port))
+    )
+    result = cli(
+        "sandbox",
+        "--db",
+        ":memory:",
+        "--seed",
+        "--port",
+        "8799",
+        "--strict",
+        "--client",
+        "app=secret",
+        "--fault",
+        "status=503 times=1",
+        "--fault",
+        "delay=0.1",
+    )
+    assert result.code == 0, result.err
+    assert "http://127.0.0.1:8799/v1.0" in result.out and "registered clients only" in result.out
+    assert "--token sandbox." in result.out
+    ((_app, host, port),) = served
+    assert (host, port) == ("127.0.0.1", 8799)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--fault", "bogus=1"], ["--client", "no-secret"], ["--port", "http"]],
+)
+def test_sandbox_command_refuses_bad_options(
+    cli: Callable[..., CliResult], argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mscal.sandbox.server.serve", lambda *_a: pytest.fail("must not serve"))
+    result = cli("sandbox", "--db", ":memory:", *argv)
+    assert result.code == 2 and "error" in result.err

@@ -68,7 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", action="store_true", help="load a sample tenant (users, calendars, meetings)"
     )
     sandbox.add_argument(
-        "--strict", action="store_true", help="accept only clients in the configuration"
+        "--strict", action="store_true", help="accept only clients registered with --client"
+    )
+    sandbox.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="ID=SECRET",
+        help="register a client (with --strict, only registered clients sign in); repeatable",
+    )
+    sandbox.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="WORDS",
+        help='inject a fault, e.g. "status=429 retry-after=1 times=1"; repeatable',
     )
 
     demo = commands.add_parser("demo", help="run a short workflow against the local Graph service")
@@ -173,12 +187,16 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     db = args.db or str(default_db_path())
     try:
-        sandbox = create_sandbox(db, seed=args.seed, strict=args.strict, faults=args.fault)
+        clients = dict(_client(text) for text in args.client)
+        sandbox = create_sandbox(
+            db, seed=args.seed, strict=args.strict, clients=clients, faults=args.fault
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     url = f"http://{args.host}:{args.port}"
     print(f"Local Microsoft Graph service: {url}/v1.0")
-    print(f"Identity platform: {url}/<tenant>/oauth2/v2.0 (any client id and secret)")
+    who = "registered clients only" if args.strict else "any client id and secret"
+    print(f"Identity platform: {url}/<tenant>/oauth2/v2.0 ({who})")
     print(f"Database: {db}")
     if not is_loopback(args.host):
         print("Warning: listening beyond loopback; anyone who can reach it can read its calendars.")
@@ -188,6 +206,13 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"Try: mscal run list_calendars --base-url {url}/v1.0 --token {token}")
     serve(sandbox.app, args.host, args.port)
     return 0
+
+
+def _client(text: str) -> tuple[str, str]:
+    client_id, sep, secret = text.partition("=")
+    if not sep or not client_id:
+        raise ValueError(f"--client {text!r}: expected ID=SECRET")
+    return client_id, secret
 
 
 def _read_inputs(raw: str | None) -> dict[str, Any]:

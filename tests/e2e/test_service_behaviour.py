@@ -276,3 +276,54 @@ def test_sign_in_against_nothing_is_an_auth_error(connector: mscal.Connector) ->
     }
     with pytest.raises(mscal.AuthError, match="cannot reach the identity platform"):
         sign_in_without_browser(connector.spec, form, ADELE)
+
+
+def test_revoked_tokens_are_refused(service: str, sandbox: Sandbox) -> None:
+    token = sandbox.identity.issue_for("megan@contoso.onmicrosoft.com")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx2.get(f"{service}/v1.0/me/calendar", headers=headers).status_code == 200
+    revoked = httpx2.post(
+        f"{service}/_sandbox/revoke-tokens", json={"user": "megan@contoso.onmicrosoft.com"}
+    )
+    assert revoked.json()["revoked"] >= 1
+    answer = httpx2.get(f"{service}/v1.0/me/calendar", headers=headers)
+    assert (
+        answer.status_code == 401
+        and answer.json()["error"]["message"] == "Access token has been revoked."
+    )
+
+
+def test_strict_mode_accepts_only_registered_clients(connector: mscal.Connector) -> None:
+    strict = create_sandbox(strict=True, clients={"known-app": "right-secret"})
+    with BackgroundServer(strict.app) as url:
+
+        def token(client_id: str, secret: str) -> httpx2.Response:
+            return httpx2.post(
+                url + TOKEN,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+            )
+
+        assert token("unknown-app", "x").json()["error_codes"] == [700016]
+        wrong = token("known-app", "wrong")
+        assert wrong.status_code == 401 and wrong.json()["error_codes"] == [7000215]
+        assert "access_token" in token("known-app", "right-secret").json()
+        app = connector.authentication(
+            {
+                "client_id": "known-app",
+                "client_secret": "wrong",
+                "tenant_id": "contoso.onmicrosoft.com",
+                "grant_type": "client_credentials",
+                "authority_host": url,
+                "base_url": f"{url}/v1.0",
+            }
+        )
+        with pytest.raises(mscal.AuthError, match="AADSTS7000215"):
+            connector.run(
+                "list_calendars", {"user_id": "someone@contoso.onmicrosoft.com"}, auth=app
+            )
+    strict.store.close()

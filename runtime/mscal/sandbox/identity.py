@@ -412,6 +412,17 @@ class Identity:
             record["expires_at"] = time.time() - 1
             self.store.put("token", record, track=False)
 
+    def revoke_all(self, user: str | None = None) -> int:
+        """Revoke every access and refresh token (a user's, if given), as a password reset does."""
+        count = 0
+        for kind in ("token", "refresh"):
+            for record in self.store.find(kind):
+                if not record["revoked"] and (user is None or record["user"] == user):
+                    record["revoked"] = True
+                    self.store.put(kind, record, track=False)
+                    count += 1
+        return count
+
     def expire_all(self) -> int:
         """Expire every access token now (fault injection: 'the token expired mid-run')."""
         count = 0

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mscal.sandbox import odata
+from mscal.sandbox.attachments import Attachments
 from mscal.sandbox.batch import run_batch
 from mscal.sandbox.calendars import Calendars, Owner
 from mscal.sandbox.delta import Delta
@@ -96,6 +97,7 @@ class GraphApp:
         self.faults = faults
         self.delta = Delta(calendars)
         self.sharing = Sharing(calendars)
+        self.attachments = Attachments(calendars)
         self.scheduling = Scheduling(calendars)
         self.asgi: Starlette | None = None  # set once the app is built; $batch sends through it
 
@@ -364,6 +366,8 @@ class GraphApp:
                 delete=lambda: cal.delete_event(owner, event_id),
             )
         action = rest[2]
+        if action == "attachments":
+            return self._attachments(ctx, event_id, rest[3:])
         if action == "instances" and method == "GET":
             start, end = self._range(ctx)
             return self._collection(ctx, "instances", cal.instances(owner, event_id, start, end))
@@ -428,6 +432,69 @@ class GraphApp:
         else:
             body["@odata.deltaLink"] = f"{link}?$deltatoken={replace(state, skip=0).encode()}"
         return JSONResponse(body)
+
+    def _attachments(self, ctx: Ctx, event_id: str, rest: list[str]) -> Response:
+        attachments, owner, method = self.attachments, ctx.owner, ctx.request.method
+        if not rest:
+            if method == "GET":
+                return self._collection(
+                    ctx, "attachments", attachments.list(owner, event_id), raw=True
+                )
+            if method == "POST":
+                created = attachments.add(owner, event_id, self._json(ctx))
+                return JSONResponse(created, status_code=201)
+            raise _method_not_allowed()
+        if rest == ["createUploadSession"] and method == "POST":
+            token, session = attachments.create_session(owner, event_id, self._json(ctx))
+            host = "127.0.0.1" if ctx.request.url.hostname == "localhost" else "localhost"
+            # The upload URL is on another host name, as Graph's is: it carries its own
+            # authorization and must be sent no Authorization header.
+            upload_url = f"{ctx.request.url.scheme}://{host}:{ctx.request.url.port}/upload/{token}"
+            return JSONResponse(
+                {
+                    "@odata.context": _metadata(ctx, "microsoft.graph.uploadSession"),
+                    "uploadUrl": upload_url,
+                    **session.status(),
+                },
+                status_code=201,
+            )
+        if len(rest) == 1:
+            if method == "GET":
+                return JSONResponse(attachments.get(owner, event_id, rest[0]))
+            if method == "DELETE":
+                attachments.delete(owner, event_id, rest[0])
+                return Response(status_code=204)
+        raise _method_not_allowed()
+
+    async def upload(self, request: Request) -> Response:
+        """PUT a ranged chunk to an upload session (GET its status, DELETE to cancel)."""
+
+        async def handle() -> Response:
+            if request.headers.get("authorization"):
+                raise GraphHTTPError(
+                    401,
+                    "InvalidAuthenticationToken",
+                    "An upload URL carries its own authorization: do not send an "
+                    "Authorization header to it.",
+                )
+            token = request.path_params["token"]
+            if request.method == "GET":
+                return JSONResponse(self.attachments.session(token).status())
+            if request.method == "DELETE":
+                self.attachments.cancel(token)
+                return Response(status_code=204)
+            session = self.attachments.session(token)
+            done = self.attachments.upload(
+                token, request.headers.get("content-range"), await request.body()
+            )
+            if done is None:
+                return JSONResponse(session.status())
+            base = f"{request.url.scheme}://{request.url.netloc}/v1.0"
+            event = f"{base}/{session.owner.path}/events('{session.event_id}')"
+            location = f"{event}/attachments('{done['id']}')"
+            return Response(status_code=201, headers={"Location": location})
+
+        return await self._answer(request, handle)
 
     def _permissions(self, ctx: Ctx, calendar: dict[str, Any], rest: list[str]) -> Response:
         sharing, owner, method = self.sharing, ctx.owner, ctx.request.method
@@ -610,6 +677,12 @@ class GraphApp:
         self.delta.oldest_kept = self.calendars.store.latest_change() + 1
         return Response(status_code=204)
 
+    async def admin_revoke(self, request: Request) -> Response:
+        """Revoke tokens (all, or a user's with {"user": "..."}), as a password reset would."""
+        raw = await request.body()
+        user = json.loads(raw).get("user") if raw else None
+        return JSONResponse({"revoked": self.identity.revoke_all(user)})
+
     async def admin_stats(self, request: Request) -> Response:
         return JSONResponse(
             {"requests": self.faults.requests, "peak_in_flight": dict(self.faults.peak_in_flight)}
@@ -688,8 +761,10 @@ def _routes(app: GraphApp) -> list[Route]:
         Route("/{tenant}/oauth2/v2.0/token", app.token, methods=["POST"]),
         Route("/{tenant}/oauth2/token", app.token, methods=["POST"]),
         Route("/{tenant}/oauth2/v2.0/devicecode", app.device_code, methods=["POST"]),
+        Route("/upload/{token}", app.upload, methods=["PUT", "GET", "DELETE"]),
         Route("/_sandbox/faults", app.admin_faults, methods=["POST", "DELETE"]),
         Route("/_sandbox/stats", app.admin_stats, methods=["GET"]),
+        Route("/_sandbox/revoke-tokens", app.admin_revoke, methods=["POST"]),
         Route("/_sandbox/expire-delta-tokens", app.admin_expire_delta, methods=["POST"]),
         Route("/{path:path}", app.not_found, methods=methods),
     ]

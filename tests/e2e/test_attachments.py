@@ -1,0 +1,150 @@
+"""Attachments: small ones directly, large ones through an upload session on another host."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx2
+import pytest
+
+import mscal
+from mscal.api import Session
+
+
+def _raw(me: Session, method: str, endpoint: str, body: Any = None) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"method": method, "endpoint": endpoint}
+    if body is not None:
+        inputs.update(body_type="json", body=body)
+    result: dict[str, Any] = me.run("raw_http_request", inputs)
+    return result
+
+
+@pytest.fixture
+def event(me: Session) -> Iterator[dict[str, Any]]:
+    made = me.run(
+        "create_event",
+        {
+            "event": {
+                "subject": "With files",
+                "start": {"dateTime": "2027-02-01T10:00:00", "timeZone": "UTC"},
+                "end": {"dateTime": "2027-02-01T11:00:00", "timeZone": "UTC"},
+            }
+        },
+    )
+    yield made
+    me.run("delete_event", {"event_id": made["id"]})
+
+
+def test_small_attachments_lifecycle(me: Session, event: dict[str, Any]) -> None:
+    base = f"/me/events/{quote(event['id'], safe='')}/attachments"
+    content = base64.b64encode(b"hello, calendar").decode()
+    created = _raw(
+        me,
+        "POST",
+        base,
+        {
+            "@odata.type": "#microsoft.graph.fileAttachment",
+            "name": "a.txt",
+            "contentType": "text/plain",
+            "contentBytes": content,
+        },
+    )
+    assert created["status_code"] == 201 and created["body"]["size"] == 15
+    _raw(
+        me,
+        "POST",
+        base,
+        {
+            "@odata.type": "#microsoft.graph.itemAttachment",
+            "name": "Agenda",
+            "item": {"@odata.type": "#microsoft.graph.event", "subject": "Agenda"},
+        },
+    )
+    listed = _raw(me, "GET", base)["body"]["value"]
+    assert [a["name"] for a in listed] == ["a.txt", "Agenda"]
+    assert me.run("get_event", {"event_id": event["id"]})["hasAttachments"] is True
+    one = _raw(me, "GET", f"{base}/{quote(created['body']['id'], safe='')}")["body"]
+    assert base64.b64decode(one["contentBytes"]) == b"hello, calendar"
+    for attachment in listed:
+        assert (
+            _raw(me, "DELETE", f"{base}/{quote(attachment['id'], safe='')}")["status_code"] == 204
+        )
+    assert me.run("get_event", {"event_id": event["id"]})["hasAttachments"] is False
+    with pytest.raises(mscal.GraphError) as caught:
+        _raw(me, "POST", base, {"name": "no type"})
+    assert caught.value.code == "ErrorInvalidRequest"
+    big = base64.b64encode(b"x" * (3 * 1024 * 1024 + 1)).decode()
+    with pytest.raises(mscal.GraphError) as caught:
+        _raw(
+            me,
+            "POST",
+            base,
+            {"@odata.type": "#microsoft.graph.fileAttachment", "name": "big", "contentBytes": big},
+        )
+    assert caught.value.status_code == 413
+
+
+def test_upload_session_on_another_host_without_authorization(
+    me: Session, event: dict[str, Any]
+) -> None:
+    base = f"/me/events/{quote(event['id'], safe='')}/attachments"
+    size = 5 * 1024 * 1024 + 123
+    data = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    session = _raw(
+        me,
+        "POST",
+        f"{base}/createUploadSession",
+        {"AttachmentItem": {"attachmentType": "file", "name": "big.bin", "size": size}},
+    )["body"]
+    upload = httpx2.URL(session["uploadUrl"])
+    assert upload.host == "localhost" and session["nextExpectedRanges"] == ["0-"]
+    assert (
+        httpx2.put(
+            session["uploadUrl"],
+            content=data[:10],
+            headers={"Authorization": "Bearer x", "Content-Range": f"bytes 0-9/{size}"},
+        ).status_code
+        == 401
+    )
+    assert (
+        httpx2.put(
+            session["uploadUrl"], content=data[5:10], headers={"Content-Range": f"bytes 5-9/{size}"}
+        ).status_code
+        == 416
+    )
+    chunk = 4 * 1024 * 1024
+    first = httpx2.put(
+        session["uploadUrl"],
+        content=data[:chunk],
+        headers={"Content-Range": f"bytes 0-{chunk - 1}/{size}"},
+    )
+    assert first.status_code == 200 and first.json()["nextExpectedRanges"] == [f"{chunk}-"]
+    last = httpx2.put(
+        session["uploadUrl"],
+        content=data[chunk:],
+        headers={"Content-Range": f"bytes {chunk}-{size - 1}/{size}"},
+    )
+    assert last.status_code == 201 and "/attachments('" in last.headers["location"]
+    listed = _raw(me, "GET", base)["body"]["value"]
+    assert [(a["name"], a["size"]) for a in listed] == [("big.bin", size)]
+    assert base64.b64decode(listed[0]["contentBytes"]) == data
+    assert httpx2.get(session["uploadUrl"]).status_code == 404  # the session is done
+
+
+def test_upload_session_size_limits(me: Session, event: dict[str, Any]) -> None:
+    base = f"/me/events/{quote(event['id'], safe='')}/attachments/createUploadSession"
+    for size, code in [
+        (1024, "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize"),
+        (151 * 1024 * 1024, "ErrorAttachmentSizeExceeded"),
+    ]:
+        with pytest.raises(mscal.GraphError) as caught:
+            _raw(
+                me,
+                "POST",
+                base,
+                {"AttachmentItem": {"attachmentType": "file", "name": "f", "size": size}},
+            )
+        assert caught.value.code == code
