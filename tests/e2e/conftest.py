@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 import mscal
+from mscal.api import Session
 from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
 from mscal.signin import sign_in_without_browser
@@ -15,6 +17,22 @@ from mscal.signin import sign_in_without_browser
 ADELE = "adele@contoso.onmicrosoft.com"
 ALEX = "alex@contoso.onmicrosoft.com"
 MEGAN = "megan@contoso.onmicrosoft.com"
+
+
+def raw(
+    session: Session, method: str, endpoint: str, body: Any = None, **extra: Any
+) -> dict[str, Any]:
+    """A raw_http_request through the connector, with a JSON body when one is given."""
+    inputs: dict[str, Any] = {"method": method, "endpoint": endpoint, **extra}
+    if body is not None:
+        inputs.update(body_type="json", body=body)
+    result: dict[str, Any] = session.run("raw_http_request", inputs)
+    return result
+
+
+def q(value: str) -> str:
+    """An id as one path segment."""
+    return quote(value, safe="")
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +79,6 @@ def app_auth(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authenti
 
 
 @pytest.fixture
-def me(connector: mscal.Connector, adele: mscal.Authentication) -> Iterator[mscal.api.Session]:
+def me(connector: mscal.Connector, adele: mscal.Authentication) -> Iterator[Session]:
     with connector.session(adele) as session:
         yield session

@@ -5,21 +5,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import httpx2
 import pytest
 
 import mscal
 from mscal.api import Session
-
-
-def _raw(me: Session, method: str, endpoint: str, body: Any = None) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"method": method, "endpoint": endpoint}
-    if body is not None:
-        inputs.update(body_type="json", body=body)
-    result: dict[str, Any] = me.run("raw_http_request", inputs)
-    return result
+from tests.e2e.conftest import q, raw
 
 
 @pytest.fixture
@@ -39,9 +31,9 @@ def event(me: Session) -> Iterator[dict[str, Any]]:
 
 
 def test_small_attachments_lifecycle(me: Session, event: dict[str, Any]) -> None:
-    base = f"/me/events/{quote(event['id'], safe='')}/attachments"
+    base = f"/me/events/{q(event['id'])}/attachments"
     content = base64.b64encode(b"hello, calendar").decode()
-    created = _raw(
+    created = raw(
         me,
         "POST",
         base,
@@ -53,7 +45,7 @@ def test_small_attachments_lifecycle(me: Session, event: dict[str, Any]) -> None
         },
     )
     assert created["status_code"] == 201 and created["body"]["size"] == 15
-    _raw(
+    raw(
         me,
         "POST",
         base,
@@ -63,22 +55,20 @@ def test_small_attachments_lifecycle(me: Session, event: dict[str, Any]) -> None
             "item": {"@odata.type": "#microsoft.graph.event", "subject": "Agenda"},
         },
     )
-    listed = _raw(me, "GET", base)["body"]["value"]
+    listed = raw(me, "GET", base)["body"]["value"]
     assert [a["name"] for a in listed] == ["a.txt", "Agenda"]
     assert me.run("get_event", {"event_id": event["id"]})["hasAttachments"] is True
-    one = _raw(me, "GET", f"{base}/{quote(created['body']['id'], safe='')}")["body"]
+    one = raw(me, "GET", f"{base}/{q(created['body']['id'])}")["body"]
     assert base64.b64decode(one["contentBytes"]) == b"hello, calendar"
     for attachment in listed:
-        assert (
-            _raw(me, "DELETE", f"{base}/{quote(attachment['id'], safe='')}")["status_code"] == 204
-        )
+        assert raw(me, "DELETE", f"{base}/{q(attachment['id'])}")["status_code"] == 204
     assert me.run("get_event", {"event_id": event["id"]})["hasAttachments"] is False
     with pytest.raises(mscal.GraphError) as caught:
-        _raw(me, "POST", base, {"name": "no type"})
+        raw(me, "POST", base, {"name": "no type"})
     assert caught.value.code == "ErrorInvalidRequest"
     big = base64.b64encode(b"x" * (3 * 1024 * 1024 + 1)).decode()
     with pytest.raises(mscal.GraphError) as caught:
-        _raw(
+        raw(
             me,
             "POST",
             base,
@@ -90,10 +80,10 @@ def test_small_attachments_lifecycle(me: Session, event: dict[str, Any]) -> None
 def test_upload_session_on_another_host_without_authorization(
     me: Session, event: dict[str, Any]
 ) -> None:
-    base = f"/me/events/{quote(event['id'], safe='')}/attachments"
+    base = f"/me/events/{q(event['id'])}/attachments"
     size = 5 * 1024 * 1024 + 123
     data = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
-    session = _raw(
+    session = raw(
         me,
         "POST",
         f"{base}/createUploadSession",
@@ -128,20 +118,20 @@ def test_upload_session_on_another_host_without_authorization(
         headers={"Content-Range": f"bytes {chunk}-{size - 1}/{size}"},
     )
     assert last.status_code == 201 and "/attachments('" in last.headers["location"]
-    listed = _raw(me, "GET", base)["body"]["value"]
+    listed = raw(me, "GET", base)["body"]["value"]
     assert [(a["name"], a["size"]) for a in listed] == [("big.bin", size)]
     assert base64.b64decode(listed[0]["contentBytes"]) == data
     assert httpx2.get(session["uploadUrl"]).status_code == 404  # the session is done
 
 
 def test_upload_session_size_limits(me: Session, event: dict[str, Any]) -> None:
-    base = f"/me/events/{quote(event['id'], safe='')}/attachments/createUploadSession"
+    base = f"/me/events/{q(event['id'])}/attachments/createUploadSession"
     for size, code in [
         (1024, "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize"),
         (151 * 1024 * 1024, "ErrorAttachmentSizeExceeded"),
     ]:
         with pytest.raises(mscal.GraphError) as caught:
-            _raw(
+            raw(
                 me,
                 "POST",
                 base,

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import mscal
 from mscal.api import Session
-from tests.e2e.conftest import ALEX
-
-
-def _raw(me: Session, method: str, endpoint: str, body: Any = None, **extra: Any) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"method": method, "endpoint": endpoint, **extra}
-    if body is not None:
-        inputs.update(body_type="json", body=body)
-    result: dict[str, Any] = me.run("raw_http_request", inputs)
-    return result
-
-
-def _q(value: str) -> str:
-    return quote(value, safe="")
+from tests.e2e.conftest import ALEX, q, raw
 
 
 def _event(subject: str, **extra: Any) -> dict[str, Any]:
@@ -32,36 +19,36 @@ def _event(subject: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_calendar_groups_and_their_calendars(me: Session) -> None:
-    groups = _raw(me, "GET", "/me/calendarGroups")["body"]["value"]
+    groups = raw(me, "GET", "/me/calendarGroups")["body"]["value"]
     assert [g["name"] for g in groups] == ["My Calendars"]
-    group = _raw(me, "POST", "/me/calendarGroups", {"name": "Projects"})["body"]
-    calendar = _raw(
-        me, "POST", f"/me/calendarGroups/{_q(group['id'])}/calendars", {"name": "Apollo"}
+    group = raw(me, "POST", "/me/calendarGroups", {"name": "Projects"})["body"]
+    calendar = raw(
+        me, "POST", f"/me/calendarGroups/{q(group['id'])}/calendars", {"name": "Apollo"}
     )["body"]
-    inside = _raw(me, "GET", f"/me/calendarGroups/{_q(group['id'])}/calendars")["body"]["value"]
+    inside = raw(me, "GET", f"/me/calendarGroups/{q(group['id'])}/calendars")["body"]["value"]
     assert [c["name"] for c in inside] == ["Apollo"]
-    event = _raw(
+    event = raw(
         me,
         "POST",
-        f"/me/calendarGroups/{_q(group['id'])}/calendars/{_q(calendar['id'])}/events",
+        f"/me/calendarGroups/{q(group['id'])}/calendars/{q(calendar['id'])}/events",
         _event("In a group calendar"),
     )["body"]
     assert (
         me.run("get_event", {"calendar_id": calendar["id"], "event_id": event["id"]})["subject"]
         == "In a group calendar"
     )
-    renamed = _raw(me, "PATCH", f"/me/calendarGroups/{_q(group['id'])}", {"name": "Projects 2027"})[
+    renamed = raw(me, "PATCH", f"/me/calendarGroups/{q(group['id'])}", {"name": "Projects 2027"})[
         "body"
     ]
     assert renamed["name"] == "Projects 2027"
     refused = None
     try:
-        _raw(me, "DELETE", f"/me/calendarGroups/{_q(group['id'])}")
+        raw(me, "DELETE", f"/me/calendarGroups/{q(group['id'])}")
     except mscal.GraphError as exc:
         refused = exc.code
     assert refused == "ErrorCannotDeleteObject"  # not empty
     me.run("delete_calendar", {"calendar_id": calendar["id"]})
-    assert _raw(me, "DELETE", f"/me/calendarGroups/{_q(group['id'])}")["status_code"] == 204
+    assert raw(me, "DELETE", f"/me/calendarGroups/{q(group['id'])}")["status_code"] == 204
 
 
 def test_instances_of_a_series(me: Session) -> None:
@@ -81,17 +68,17 @@ def test_instances_of_a_series(me: Session) -> None:
             )
         },
     )
-    instances = _raw(
+    instances = raw(
         me,
         "GET",
-        f"/me/events/{_q(series['id'])}/instances",
+        f"/me/events/{q(series['id'])}/instances",
         query={"startDateTime": "2027-03-01T00:00:00Z", "endDateTime": "2027-05-01T00:00:00Z"},
     )
     days = [i["start"]["dateTime"][:10] for i in instances["body"]["value"]]
     assert days == ["2027-03-01", "2027-03-15", "2027-03-29", "2027-04-12", "2027-04-26"]
     one = me.run("get_event", {"event_id": instances["body"]["value"][1]["id"]})
     assert (one["type"], one["seriesMasterId"]) == ("occurrence", series["id"])
-    assert _raw(me, "POST", f"/me/events/{_q(series['id'])}/permanentDelete")["status_code"] == 204
+    assert raw(me, "POST", f"/me/events/{q(series['id'])}/permanentDelete")["status_code"] == 204
 
 
 def test_cancel_reaches_the_attendees(
@@ -102,7 +89,7 @@ def test_cancel_reaches_the_attendees(
         {"event": _event("To cancel", attendees=[{"emailAddress": {"address": ALEX}}])},
     )
     assert (
-        _raw(me, "POST", f"/me/events/{_q(meeting['id'])}/cancel", {"comment": "Sorry"})[
+        raw(me, "POST", f"/me/events/{q(meeting['id'])}/cancel", {"comment": "Sorry"})[
             "status_code"
         ]
         == 202
@@ -126,11 +113,11 @@ def test_body_content_type_preference(me: Session) -> None:
     )
     as_text = me.run("get_event", {"event_id": event["id"], "body_content_type": "text"})
     assert as_text["body"] == {"contentType": "text", "content": "Hello world"}
-    raw = _raw(
+    answer = raw(
         me,
         "GET",
-        f"/me/events/{_q(event['id'])}",
+        f"/me/events/{q(event['id'])}",
         headers={"Prefer": 'outlook.body-content-type="text"'},
     )
-    assert raw["headers"]["preference-applied"] == 'outlook.body-content-type="text"'
+    assert answer["headers"]["preference-applied"] == 'outlook.body-content-type="text"'
     me.run("delete_event", {"event_id": event["id"]})

@@ -4,23 +4,14 @@ the stored events, driven through the connector's raw request."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 import mscal
 from mscal.api import Session
-from tests.e2e.conftest import ADELE, ALEX, MEGAN
+from tests.e2e.conftest import ADELE, ALEX, MEGAN, q, raw
 
 DAY = "2027-01-12"  # a Tuesday
-
-
-def _raw(me: Session, method: str, endpoint: str, body: Any = None, **extra: Any) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"method": method, "endpoint": endpoint, **extra}
-    if body is not None:
-        inputs.update(body_type="json", body=body)
-    result: dict[str, Any] = me.run("raw_http_request", inputs)
-    return result
 
 
 def _event(subject: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
@@ -53,7 +44,7 @@ def busy_day(connector: mscal.Connector, me: Session, alex: mscal.Authentication
 
 
 def test_get_schedule_from_stored_events(me: Session, busy_day: Any) -> None:
-    answer = _raw(
+    answer = raw(
         me,
         "POST",
         "/me/calendar/getSchedule",
@@ -75,7 +66,7 @@ def test_get_schedule_from_stored_events(me: Session, busy_day: Any) -> None:
 
 
 def test_find_meeting_times_prefers_times_everyone_is_free(me: Session, busy_day: Any) -> None:
-    answer = _raw(
+    answer = raw(
         me,
         "POST",
         "/me/findMeetingTimes",
@@ -101,7 +92,7 @@ def test_find_meeting_times_prefers_times_everyone_is_free(me: Session, busy_day
     assert suggestions[0]["confidence"] == 100.0 and suggestions[0]["locations"] == [
         {"displayName": "Room 1"}
     ]
-    nothing = _raw(
+    nothing = raw(
         me,
         "POST",
         "/me/findMeetingTimes",
@@ -124,17 +115,17 @@ def test_find_meeting_times_prefers_times_everyone_is_free(me: Session, busy_day
 
 def test_reminder_view_dismiss_and_snooze(me: Session, busy_day: Any) -> None:
     view = f"/me/reminderView(StartDateTime='{DAY}T00:00:00',EndDateTime='{DAY}T23:59:00')"
-    reminders = _raw(me, "GET", view)["body"]["value"]
+    reminders = raw(me, "GET", view)["body"]["value"]
     by_subject = {r["eventSubject"]: r for r in reminders}
     assert by_subject["Focus"]["reminderFireTime"]["dateTime"].startswith(f"{DAY}T08:45")
-    _raw(me, "POST", f"/me/events/{_quote(by_subject['Focus']['eventId'])}/dismissReminder")
-    _raw(
+    raw(me, "POST", f"/me/events/{q(by_subject['Focus']['eventId'])}/dismissReminder")
+    raw(
         me,
         "POST",
-        f"/me/events/{_quote(by_subject['Maybe']['eventId'])}/snoozeReminder",
+        f"/me/events/{q(by_subject['Maybe']['eventId'])}/snoozeReminder",
         {"newReminderTime": {"dateTime": f"{DAY}T11:05:00", "timeZone": "UTC"}},
     )
-    after = {r["eventSubject"]: r for r in _raw(me, "GET", view)["body"]["value"]}
+    after = {r["eventSubject"]: r for r in raw(me, "GET", view)["body"]["value"]}
     assert "Focus" not in after
     assert after["Maybe"]["reminderFireTime"]["dateTime"].startswith(f"{DAY}T11:05")
 
@@ -156,7 +147,7 @@ def test_forward_adds_the_recipient_to_the_meeting(
             "raw_http_request",
             {
                 "method": "POST",
-                "endpoint": f"/me/events/{_quote(invite['id'])}/forward",
+                "endpoint": f"/me/events/{q(invite['id'])}/forward",
                 "body_type": "json",
                 "body": {"toRecipients": [{"emailAddress": {"address": MEGAN}}], "comment": "FYI"},
             },
@@ -171,19 +162,19 @@ def test_forward_adds_the_recipient_to_the_meeting(
 
 
 def test_calendar_permissions_lifecycle(me: Session) -> None:
-    listed = _raw(me, "GET", "/me/calendar/calendarPermissions")["body"]["value"]
+    listed = raw(me, "GET", "/me/calendar/calendarPermissions")["body"]["value"]
     assert [(p["emailAddress"]["name"], p["role"], p["isRemovable"]) for p in listed] == [
         ("My Organization", "freeBusyRead", False)
     ]
-    roles = _raw(me, "GET", f"/me/calendar/allowedCalendarSharingRoles(User='{ALEX}')")["body"][
+    roles = raw(me, "GET", f"/me/calendar/allowedCalendarSharingRoles(User='{ALEX}')")["body"][
         "value"
     ]
     assert "delegateWithPrivateEventAccess" in roles
-    external = _raw(me, "GET", "/me/calendar/allowedCalendarSharingRoles(User='x@fabrikam.com')")[
+    external = raw(me, "GET", "/me/calendar/allowedCalendarSharingRoles(User='x@fabrikam.com')")[
         "body"
     ]["value"]
     assert external == ["none", "freeBusyRead", "limitedRead", "read"]
-    created = _raw(
+    created = raw(
         me,
         "POST",
         "/me/calendar/calendarPermissions",
@@ -191,15 +182,15 @@ def test_calendar_permissions_lifecycle(me: Session) -> None:
     )
     assert created["status_code"] == 201
     permission = created["body"]
-    changed = _raw(
+    changed = raw(
         me,
         "PATCH",
-        f"/me/calendar/calendarPermissions/{_quote(permission['id'])}",
+        f"/me/calendar/calendarPermissions/{q(permission['id'])}",
         {"role": "write"},
     )
     assert changed["body"]["role"] == "write"
     with pytest.raises(mscal.GraphError) as caught:
-        _raw(
+        raw(
             me,
             "POST",
             "/me/calendar/calendarPermissions",
@@ -207,15 +198,9 @@ def test_calendar_permissions_lifecycle(me: Session) -> None:
         )
     assert caught.value.code == "ErrorInvalidParameter"
     assert (
-        _raw(me, "DELETE", f"/me/calendar/calendarPermissions/{_quote(permission['id'])}")[
-            "status_code"
-        ]
+        raw(me, "DELETE", f"/me/calendar/calendarPermissions/{q(permission['id'])}")["status_code"]
         == 204
     )
     with pytest.raises(mscal.GraphError) as caught:
-        _raw(me, "DELETE", f"/me/calendar/calendarPermissions/{_quote(listed[0]['id'])}")
+        raw(me, "DELETE", f"/me/calendar/calendarPermissions/{q(listed[0]['id'])}")
     assert caught.value.status_code == 403
-
-
-def _quote(value: str) -> str:
-    return quote(value, safe="")
