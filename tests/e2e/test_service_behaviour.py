@@ -327,3 +327,12 @@ def test_strict_mode_accepts_only_registered_clients(connector: mscal.Connector)
                 "list_calendars", {"user_id": "someone@contoso.onmicrosoft.com"}, auth=app
             )
     strict.store.close()
+
+
+def test_signing_in_a_new_user_creates_their_mailbox(
+    connector: mscal.Connector, form: dict[str, Any]
+) -> None:
+    newcomer = "nestor@contoso.onmicrosoft.com"
+    auth = sign_in_without_browser(connector.spec, form, newcomer)
+    calendar = connector.run("get_calendar", auth=auth)
+    assert calendar["isDefaultCalendar"] is True and calendar["owner"]["address"] == newcomer
