@@ -12,22 +12,52 @@ from pytest_httpx2 import HTTPXMock
 
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
 
+# The operation names are a contract (issue 4); upload_event_attachment is added with its steps.
 OPERATIONS = [
     "list_calendars",
     "get_calendar",
     "create_calendar",
     "update_calendar",
     "delete_calendar",
+    "permanently_delete_calendar",
+    "list_calendar_groups",
+    "get_calendar_group",
+    "create_calendar_group",
+    "update_calendar_group",
+    "delete_calendar_group",
     "list_events",
     "get_event",
     "create_event",
     "update_event",
     "delete_event",
+    "permanently_delete_event",
     "list_calendar_view",
+    "list_event_instances",
     "accept_event",
     "tentatively_accept_event",
     "decline_event",
+    "cancel_event",
+    "forward_event",
+    "dismiss_event_reminder",
+    "snooze_event_reminder",
     "sync_calendar_view",
+    "list_event_attachments",
+    "get_event_attachment",
+    "add_event_attachment",
+    "delete_event_attachment",
+    "find_meeting_times",
+    "get_schedule",
+    "list_reminders",
+    "list_calendar_permissions",
+    "get_calendar_permission",
+    "create_calendar_permission",
+    "update_calendar_permission",
+    "delete_calendar_permission",
+    "list_allowed_calendar_sharing_roles",
+    "list_rooms",
+    "list_room_lists",
+    "list_supported_time_zones",
+    "list_categories",
     "raw_http_request",
 ]
 
@@ -42,7 +72,16 @@ def test_operations_lists_every_operation_grouped(cli: Callable[..., CliResult])
     assert "Advanced" in lines
     listed = cli("operations", "--json").json()
     assert [op["name"] for op in listed] == OPERATIONS
-    assert {op["group"] for op in listed} == {"Calendars", "Events", "Advanced"}
+    assert {op["group"] for op in listed} == {
+        "Calendars",
+        "Calendar groups",
+        "Events",
+        "Attachments",
+        "Scheduling",
+        "Sharing",
+        "Places and lookups",
+        "Advanced",
+    }
 
 
 def test_describe_inlines_every_ref(cli: Callable[..., CliResult]) -> None:

@@ -108,7 +108,7 @@ def test_lint_reports_several_planted_mistakes(spec_copy: Path) -> None:
         "url: https://graph.microsoft.com/v1.0/me/calendar}",
         "url: https://graph.microsoft.com/v1.0/me/calendarz}",
     )
-    list_path = "path: \"{% include 'mailbox' %}/calendars\"\n"
+    list_path = "path: \"{% include 'calendars' %}\"\n"
     _edit(calendars, list_path, list_path + "      headers: {Authorization: x}\n")
     _edit(spec_copy / "connector.yaml", "      secret: true\n", "")
     rules = {(Path(f.file).name, f.rule) for f in lint(spec_copy)}
@@ -135,7 +135,7 @@ def test_lint_cli_exit_codes(spec_copy: Path, cli: Callable[..., CliResult]) -> 
         ("connector.yaml", "name: microsoft-calendar", "name: [unclosed", "invalid YAML"),
         (
             "operations/events.yaml",
-            "traits: [mailbox, group, select, preferences]",
+            "traits: [mailbox, group, calendar, select, preferences]",
             "traits: [mailbox, nonsense]",
             "unknown trait 'nonsense'",
         ),
@@ -158,29 +158,30 @@ def test_lint_cannot_run_on_a_broken_spec_exits_2(
 
 def test_a_template_using_an_undeclared_input_is_reported(spec_copy: Path) -> None:
     _edit(
-        spec_copy / "operations" / "calendars.yaml",
-        '/calendars/{{ calendar_id }}"',
-        '/calendars/{{ calender_id }}"',
+        spec_copy / "operations" / "calendar_groups.yaml",
+        '/calendarGroups/{{ calendar_group_id }}"',
+        '/calendarGroups/{{ calender_group_id }}"',
     )
     _edit(spec_copy / "connector.yaml", "{% if user_id %}", "{% if usr_id %}")
     findings = [(f.rule, f.message) for f in lint(spec_copy)]
     assert (
         "template-undeclared",
-        "operation 'delete_calendar' uses 'calender_id', which is not one of its inputs",
+        "operation 'get_calendar_group' uses 'calender_group_id', which is not one of its inputs",
     ) in findings
     # A fragment's typo shows up in every operation that includes it.
     undeclared = [m for rule, m in findings if rule == "template-undeclared" and "'usr_id'" in m]
-    # Every operation but raw_http_request includes the 'mailbox' fragment.
-    assert len(undeclared) == len(mscal.load_connector(spec_copy).spec.operations) - 1
+    # Every operation includes the 'mailbox' fragment but the raw request and the two
+    # organization-wide place lookups.
+    assert len(undeclared) == len(mscal.load_connector(spec_copy).spec.operations) - 3
 
 
 def test_running_an_undeclared_variable_is_a_spec_error_not_a_request(spec_copy: Path) -> None:
     _edit(
-        spec_copy / "operations" / "calendars.yaml",
-        '/calendars/{{ calendar_id }}"',
-        '/calendars/{{ calender_id }}"',
+        spec_copy / "operations" / "calendar_groups.yaml",
+        '/calendarGroups/{{ calendar_group_id }}"',
+        '/calendarGroups/{{ calender_group_id }}"',
     )
     connector = mscal.load_connector(spec_copy)
     auth = connector.authentication(access_token="t")
-    with pytest.raises(mscal.SpecError, match="calender_id"):
-        connector.run("delete_calendar", {"calendar_id": "c"}, auth=auth)
+    with pytest.raises(mscal.SpecError, match="calender_group_id"):
+        connector.run("get_calendar_group", {"calendar_group_id": "g"}, auth=auth)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import httpx2
+
 from mscal.errors import ConnectorError
+from mscal.flow import Call, operation_flow
 from mscal.guard import Origin
 
 if TYPE_CHECKING:
@@ -35,4 +38,30 @@ def example_problems(connector: Connector, operation: str, example: dict[str, An
         body = json.loads(request.content) if request.content else None
         if body != expected["json"]:
             problems.append(f"JSON body is {body!r}, the example says {expected['json']!r}")
+    if "response" in example or "output" in example:
+        problems.extend(_output_problems(call, example))
     return problems
+
+
+def _output_problems(call: Call, example: dict[str, Any]) -> list[str]:
+    """Run the operation's flow on the canned response; compare with the stated output."""
+    canned = example.get("response") or {}
+    status = int(canned.get("status", 200))
+    body = canned.get("body")
+    response = httpx2.Response(status, json=body) if body is not None else httpx2.Response(status)
+    flow = operation_flow(call)
+    try:
+        step = next(flow)
+        while not isinstance(step, httpx2.Request):
+            step = flow.send(None)
+        flow.send(response)
+    except StopIteration as stop:
+        output = stop.value
+    except ConnectorError as exc:
+        return [f"the canned response gives an error: {exc}"]
+    else:
+        flow.close()
+        return ["the canned response is not the last: the operation asks for more pages"]
+    if "output" in example and output != example["output"]:
+        return [f"output is {output!r}, the example says {example['output']!r}"]
+    return []

@@ -225,11 +225,13 @@ def _build_operation(
     properties: dict[str, Any] = {}
     request: dict[str, Any] = {"query": {}, "headers": {}}
     exclusive: list[list[str]] = []
+    dependent: dict[str, list[str]] = dict(raw.get("dependent_required") or {})
     paginated = False
     for trait in applied:
         properties.update(trait.get("inputs") or {})
         _merge_request(request, trait)
         exclusive.extend(trait.get("exclusive") or [])
+        dependent.update(trait.get("dependent_required") or {})
         paginated = paginated or bool(trait.get("paging"))
     properties.update(raw.get("inputs") or {})
     _merge_request(request, raw.get("request") or {})
@@ -247,6 +249,8 @@ def _build_operation(
     rules = [{"not": {"required": pair}} for pair in pairs] + list(raw.get("input_rules") or [])
     if rules:
         input_schema["allOf"] = rules
+    if dependent:
+        input_schema["dependentRequired"] = dependent
 
     # Operation schemas live as $defs of their file's resource, so that relative refs inside
     # them resolve exactly as refs elsewhere in that file do.

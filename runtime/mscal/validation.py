@@ -105,6 +105,10 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
         return InputError(
             _join(path, first), "exclusive", f"cannot be combined with {', '.join(others)}"
         )
+    if rule == "dependentRequired":
+        present = next((name for name in value if name in instance), "")
+        missing = next((n for n in value.get(present, []) if n not in instance), "")
+        return InputError(_join(path, missing), "required", f"is required with {present}")
     if rule == "type":
         types = value if isinstance(value, list) else [value]
         return InputError(path, "type", f"must be {' or '.join(types)}, got {_type_name(instance)}")
