@@ -222,6 +222,7 @@ class Calendars:
             "allowedOnlineMeetingProviders": ["teamsForBusiness"],
             "defaultOnlineMeetingProvider": "teamsForBusiness",
             "owner": {"name": owner.name, "address": owner.address},
+            "_group": group_id,
         }
         self.store.put("calendar", calendar, owner=owner.key, parent=group_id)
         return calendar
@@ -277,15 +278,7 @@ class Calendars:
             if key in body:
                 calendar[key] = body[key]
         calendar["changeKey"] = new_change_key()
-        group = next(
-            (
-                g["id"]
-                for g in self.calendar_groups(owner)
-                if calendar in self.store.find("calendar", owner=owner.key, parent=g["id"])
-            ),
-            None,
-        )
-        self.store.put("calendar", calendar, owner=owner.key, parent=group)
+        self.store.put("calendar", calendar, owner=owner.key, parent=calendar.get("_group"))
         return calendar
 
     def delete_calendar(self, owner: Owner, calendar_id: str) -> None:

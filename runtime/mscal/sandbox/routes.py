@@ -32,6 +32,7 @@ from mscal.sandbox.delta import Delta
 from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
 from mscal.sandbox.faults import FAULT_HEADER, Faults
 from mscal.sandbox.identity import Identity, OAuthError, Principal
+from mscal.sandbox.lookups import Lookups
 from mscal.sandbox.scheduling import Scheduling
 from mscal.sandbox.sharing import Sharing
 from mscal.sandbox.timezones import parse_local, to_utc, zone
@@ -98,6 +99,7 @@ class GraphApp:
         self.delta = Delta(calendars)
         self.sharing = Sharing(calendars)
         self.attachments = Attachments(calendars)
+        self.lookups = Lookups(calendars)
         self.scheduling = Scheduling(calendars)
         self.asgi: Starlette | None = None  # set once the app is built; $batch sends through it
 
@@ -205,6 +207,9 @@ class GraphApp:
     def _owner(self, segments: list[str], principal: Principal) -> tuple[Owner, list[str]]:
         if not segments:
             raise bad_request("Invalid request.", "BadRequest")
+        if segments[0] == "places":
+            # Places belong to the organization; the tenant stands in as their owner.
+            return Owner("tenant", "places", "", "Organization"), segments
         if segments[0] == "me":
             if principal.is_app:
                 raise bad_request(
@@ -233,6 +238,10 @@ class GraphApp:
         if not rest:
             raise bad_request("Resource not found for the segment.", "BadRequest")
         head = rest[0]
+        if head == "places":
+            return self._places(ctx, rest[1:])
+        if head == "outlook" and len(rest) >= 2:
+            return self._outlook(ctx, rest[1:])
         if head == "calendarGroups":
             if len(rest) == 1:
                 if method == "GET":
@@ -432,6 +441,41 @@ class GraphApp:
         else:
             body["@odata.deltaLink"] = f"{link}?$deltatoken={replace(state, skip=0).encode()}"
         return JSONResponse(body)
+
+    def _places(self, ctx: Ctx, rest: list[str]) -> Response:
+        if ctx.request.method != "GET":
+            raise _method_not_allowed()
+        kinds = {
+            "graph.room": "room",
+            "microsoft.graph.room": "room",
+            "graph.roomlist": "roomList",
+            "microsoft.graph.roomlist": "roomList",
+        }
+        if len(rest) == 1 and rest[0].lower() in kinds:
+            kind = kinds[rest[0].lower()]
+            docs = self.lookups.rooms() if kind == "room" else self.lookups.room_lists()
+            return self._collection(ctx, kind, docs, raw=True)
+        if len(rest) == 3 and kinds.get(rest[1].lower()) == "roomList" and rest[2] == "rooms":
+            return self._collection(ctx, "rooms", self.lookups.rooms(rest[0]), raw=True)
+        raise _unknown_segment("/".join(rest) or "places")
+
+    def _outlook(self, ctx: Ctx, rest: list[str]) -> Response:
+        method = ctx.request.method
+        if rest[0] == "masterCategories" and len(rest) == 1:
+            if method == "GET":
+                return self._collection(
+                    ctx, "masterCategories", self.lookups.categories(ctx.owner), raw=True
+                )
+            if method == "POST":
+                return JSONResponse(
+                    self.lookups.create_category(ctx.owner, self._json(ctx)), status_code=201
+                )
+            raise _method_not_allowed()
+        function, params = _function_call(rest[0])
+        if function == "supportedTimeZones" and method == "GET" and len(rest) == 1:
+            zones = self.lookups.time_zones(params.get("TimeZoneStandard"))
+            return self._collection(ctx, "supportedTimeZones", zones, raw=True)
+        raise _unknown_segment(rest[0])
 
     def _attachments(self, ctx: Ctx, event_id: str, rest: list[str]) -> Response:
         attachments, owner, method = self.attachments, ctx.owner, ctx.request.method

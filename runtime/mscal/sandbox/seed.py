@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mscal.sandbox.calendars import Calendars, Owner
+from mscal.sandbox.lookups import Lookups
 
 DOMAIN = "contoso.onmicrosoft.com"
 PEOPLE = [("adele", "Adele Vance"), ("alex", "Alex Wilber"), ("megan", "Megan Bowen")]
@@ -99,6 +100,25 @@ def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
             },
         },
     )
+    places = Lookups(calendars)
+    for building, rooms in [
+        ("Building 1", [("Conf Room Rainier", 12), ("Conf Room Baker", 6)]),
+        ("Building 2", [("Conf Room Adams", 20)]),
+    ]:
+        slug = building.lower().replace(" ", "")
+        room_list = places.add_place("roomList", building, f"{slug}@{DOMAIN}")
+        for name, capacity in rooms:
+            email = name.lower().replace("conf room ", "") + f"@{DOMAIN}"
+            places.add_place(
+                "room",
+                name,
+                email,
+                parent=room_list["id"],
+                capacity=capacity,
+                building=building,
+                floorNumber=1,
+                isWheelChairAccessible=True,
+            )
     group = Owner("group", APOLLO_GROUP, f"projectapollo@{DOMAIN}", "Project Apollo")
     calendars.create_event(
         group,
