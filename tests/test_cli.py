@@ -12,7 +12,7 @@ from pytest_httpx2 import HTTPXMock
 
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
 
-# The operation names are a contract (issue 4); upload_event_attachment is added with its steps.
+# The operation names are a contract (issue 4).
 OPERATIONS = [
     "list_calendars",
     "get_calendar",

@@ -20,7 +20,7 @@ import httpx2
 from mscal.auth import Authentication, BearerAuth, CallableToken, TokenSource, token_source
 from mscal.describe import describe_connector, describe_operation
 from mscal.drivers import adrive, drive
-from mscal.flow import Call, follow_link, operation_flow
+from mscal.flow import Call, Upload, follow_link, operation_flow
 from mscal.guard import Origin
 from mscal.paging import Paginator, paginator_from_spec
 from mscal.request import RequestBuilder
@@ -43,6 +43,7 @@ class CompiledOperation:
         self.result = (
             connector.templates.value(operation.result) if operation.result is not None else None
         )
+        self.upload = _compile_upload(connector, operation)
         self.paginator: Paginator | None = (
             paginator_from_spec(operation.pagination) if operation.paginated else None
         )
@@ -77,7 +78,19 @@ class CompiledOperation:
             follow_pages=follow,
             max_items=max_items,
             result=self.result,
+            upload=self.upload,
         )
+
+
+def _compile_upload(connector: Connector, operation: Operation) -> Upload | None:
+    spec = operation.upload
+    if spec is None:
+        return None
+    return Upload(
+        url=connector.templates.value(spec["url"]),
+        content=connector.templates.value(spec["content"]),
+        chunk_size=int(spec["chunk_size"]),
+    )
 
 
 Tokens = Authentication | TokenSource | Callable[[bool], str]

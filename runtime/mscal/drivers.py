@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx2
 
-from mscal.flow import Flow, Wait
+from mscal.flow import Bare, Flow, Wait
 
 log = logging.getLogger("mscal")
 
@@ -24,7 +24,10 @@ def drive(flow: Flow, client: httpx2.Client, auth: httpx2.Auth | None) -> Any:
                 step = flow.send(None)
                 continue
             try:
-                response = client.send(step, auth=auth)
+                if isinstance(step, Bare):
+                    response = client.send(step.request, auth=None)
+                else:
+                    response = client.send(step, auth=auth)
             except httpx2.TransportError as exc:
                 step = flow.throw(exc)
                 continue
@@ -45,7 +48,10 @@ async def adrive(flow: Flow, client: httpx2.AsyncClient, auth: httpx2.Auth | Non
                 step = flow.send(None)
                 continue
             try:
-                response = await client.send(step, auth=auth)
+                if isinstance(step, Bare):
+                    response = await client.send(step.request, auth=None)
+                else:
+                    response = await client.send(step, auth=auth)
             except httpx2.TransportError as exc:
                 step = flow.throw(exc)
                 continue

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from mscal.errors import ConnectorError
-from mscal.flow import Call, operation_flow
+from mscal.flow import Call, Wait, operation_flow
 from mscal.guard import Origin
 
 if TYPE_CHECKING:
@@ -38,30 +38,44 @@ def example_problems(connector: Connector, operation: str, example: dict[str, An
         body = json.loads(request.content) if request.content else None
         if body != expected["json"]:
             problems.append(f"JSON body is {body!r}, the example says {expected['json']!r}")
-    if "response" in example or "output" in example:
+    if {"response", "responses", "output"} & set(example):
         problems.extend(_output_problems(call, example))
     return problems
 
 
 def _output_problems(call: Call, example: dict[str, Any]) -> list[str]:
-    """Run the operation's flow on the canned response; compare with the stated output."""
-    canned = example.get("response") or {}
-    status = int(canned.get("status", 200))
-    body = canned.get("body")
-    response = httpx2.Response(status, json=body) if body is not None else httpx2.Response(status)
+    """Run the operation's flow on the canned responses (`response`, or `responses` for an
+    operation of several steps); compare its result with the stated output."""
+    canned = example.get("responses") or [example.get("response") or {}]
     flow = operation_flow(call)
+    answered = 0
     try:
         step = next(flow)
-        while not isinstance(step, httpx2.Request):
-            step = flow.send(None)
-        flow.send(response)
+        while True:
+            if isinstance(step, Wait):
+                step = flow.send(None)
+                continue
+            if answered == len(canned):
+                flow.close()
+                return [
+                    "the operation asks for more than the canned responses (more pages or steps)"
+                ]
+            answered += 1
+            step = flow.send(_response(canned[answered - 1]))
     except StopIteration as stop:
         output = stop.value
     except ConnectorError as exc:
         return [f"the canned response gives an error: {exc}"]
-    else:
-        flow.close()
-        return ["the canned response is not the last: the operation asks for more pages"]
+    if answered < len(canned):
+        return [f"only {answered} of {len(canned)} canned responses were asked for"]
     if "output" in example and output != example["output"]:
         return [f"output is {output!r}, the example says {example['output']!r}"]
     return []
+
+
+def _response(canned: dict[str, Any]) -> httpx2.Response:
+    status = int(canned.get("status", 200))
+    headers = canned.get("headers") or {}
+    if canned.get("body") is not None:
+        return httpx2.Response(status, json=canned["body"], headers=headers)
+    return httpx2.Response(status, headers=headers)

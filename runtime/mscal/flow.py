@@ -14,8 +14,8 @@ from typing import Any
 import httpx2
 
 from mscal.error_mapping import graph_error
-from mscal.errors import EgressError, PagingError, TransportError
-from mscal.guard import Origin, check_url
+from mscal.errors import EgressError, PagingError, SpecError, TransportError
+from mscal.guard import Origin, check_upload_url, check_url
 from mscal.paging import PageTracker, Paginator
 from mscal.retry import IDEMPOTENT_METHODS, RetryPolicy
 from mscal.templating import Compiled, render
@@ -29,7 +29,23 @@ class Wait:
     reason: str
 
 
-Step = httpx2.Request | Wait
+@dataclass(frozen=True)
+class Bare:
+    """Ask the driver to send a request with no credentials at all (an upload URL)."""
+
+    request: httpx2.Request
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A chunked upload step: bytes PUT in ranges to a URL the previous response gave."""
+
+    url: Compiled
+    content: Compiled
+    chunk_size: int
+
+
+Step = httpx2.Request | Bare | Wait
 Flow = Generator[Step, "httpx2.Response | None", Any]
 
 
@@ -48,11 +64,14 @@ class Call:
     follow_pages: bool = False
     max_items: int | None = None
     result: Compiled | None = None
+    upload: Upload | None = None
 
 
 def operation_flow(call: Call) -> Flow:
     if call.paginator is None:
         response = yield from exchange(call, call.request)
+        if call.upload is not None:
+            response = yield from _upload(call, call.upload, response)
         return _result(call, response)
     return (yield from _paged(call, call.paginator))
 
@@ -100,13 +119,49 @@ def follow_link(
 _NOT_CARRIED = frozenset({b"host", b"content-type", b"content-length", b"authorization"})
 
 
-def exchange(call: Call, request: httpx2.Request) -> Generator[Step, Any, httpx2.Response]:
+def _upload(
+    call: Call, upload: Upload, session: httpx2.Response
+) -> Generator[Step, Any, httpx2.Response]:
+    """PUT the content in ranges to the upload URL, sending no credentials there."""
+    context = {
+        **call.context,
+        "body": _body(session),
+        "status_code": session.status_code,
+        "headers": dict(session.headers),
+    }
+    try:
+        url = check_upload_url(render(upload.url, context), call.origin)
+    except EgressError as exc:
+        raise TransportError(f"{call.operation}: {exc}") from None
+    content = render(upload.content, context)
+    if not isinstance(content, bytes):
+        raise SpecError(f"operation {call.operation!r}: the upload content must render to bytes")
+    total = len(content)
+    response = session
+    for start in range(0, total, upload.chunk_size):
+        end = min(start + upload.chunk_size, total) - 1
+        chunk = httpx2.Request(
+            "PUT",
+            url,
+            content=content[start : end + 1],
+            headers={
+                "Content-Range": f"bytes {start}-{end}/{total}",
+                "Content-Type": "application/octet-stream",
+            },
+        )
+        response = yield from exchange(call, chunk, bare=True)
+    return response
+
+
+def exchange(
+    call: Call, request: httpx2.Request, *, bare: bool = False
+) -> Generator[Step, Any, httpx2.Response]:
     """Send one request, retrying throttling and safe transport failures; map error statuses."""
     policy = call.retry
     attempt = 0
     while True:
         try:
-            response: httpx2.Response = yield request
+            response: httpx2.Response = yield Bare(request) if bare else request
         except httpx2.TransportError as exc:
             if attempt < policy.max_retries and _may_resend(request, exc):
                 yield Wait(policy.delay(attempt, None), f"transport error: {type(exc).__name__}")

@@ -135,6 +135,23 @@ def check_url(url: str | httpx2.URL, origin: Origin) -> httpx2.URL:
     return parsed
 
 
+def check_upload_url(url: str, origin: Origin) -> httpx2.URL:
+    """An upload URL Graph handed out: another host is expected, but it gets no credentials and
+    must be https (plain http only for loopback, when the connection itself is local)."""
+    if not isinstance(url, str) or _CONTROL.search(url) or "\\" in url:
+        raise EgressError("the upload URL is missing or contains a control character")
+    try:
+        parsed = httpx2.URL(url)
+    except httpx2.InvalidURL as exc:
+        raise EgressError(f"the upload URL is not a valid URL: {exc}") from None
+    if parsed.userinfo or not parsed.host:
+        raise EgressError("the upload URL must be absolute and carry no credentials")
+    local = origin.scheme == "http" and is_loopback(origin.host) and is_loopback(parsed.host)
+    if parsed.scheme != "https" and not (parsed.scheme == "http" and local):
+        raise EgressError(f"refused to upload over {parsed.scheme}: only https is allowed")
+    return parsed
+
+
 def check_method(method: str) -> str:
     upper = method.upper()
     if upper not in ALLOWED_METHODS:

@@ -75,6 +75,7 @@ def lint(path: str | Path | None = None) -> list[Finding]:
         for template, allowed in (
             (operation.request, set(operation.input_names)),
             (operation.result, set(operation.input_names) | RESULT_NAMES),
+            (operation.upload, set(operation.input_names) | RESULT_NAMES),
         ):
             try:
                 unknown = _names_used(template, spec.fragments) - allowed

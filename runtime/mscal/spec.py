@@ -55,6 +55,7 @@ class Operation:
     input_names: tuple[str, ...]
     paginated: bool
     pagination: dict[str, Any]
+    upload: dict[str, Any] | None
     result: str | None
     examples: tuple[dict[str, Any], ...]
 
@@ -270,6 +271,7 @@ def _build_operation(
         pagination={**(defaults_pagination or {}), **(raw.get("pagination") or {})}
         if paginated
         else {},
+        upload=raw.get("upload"),
         result=raw.get("result"),
         examples=tuple(raw.get("examples") or ()),
     )

@@ -15,6 +15,7 @@ Inputs are only ever passed as the render context, never compiled as template so
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -63,8 +64,23 @@ def _raw_path(value: Any) -> RawPath:
     return RawPath("" if value is None else str(value))
 
 
+def _base64_decode(value: str | None) -> bytes:
+    return base64.b64decode(value or "", validate=True)
+
+
+def _base64_size(value: str | None) -> int:
+    """The decoded length of base64 text, without decoding it."""
+    text = (value or "").strip()
+    return len(text) * 3 // 4 - text[-2:].count("=")
+
+
 # The filters spec templates may use, in every environment that reads them.
-FILTERS: dict[str, Callable[..., Any]] = {"csv": _csv, "raw_path": _raw_path}
+FILTERS: dict[str, Callable[..., Any]] = {
+    "csv": _csv,
+    "raw_path": _raw_path,
+    "base64_decode": _base64_decode,
+    "base64_size": _base64_size,
+}
 
 
 class ValueTemplate:

@@ -225,3 +225,25 @@ def test_places_and_lookups(me: Session) -> None:
     assert "Europe/Berlin" in {z["alias"] for z in iana}
     categories = [c["displayName"] for c in me.run("list_categories", {"all_pages": True})["value"]]
     assert categories[0] == "Red category" and len(categories) == 6
+
+
+def test_upload_event_attachment_through_a_session(me: Session) -> None:
+    event = me.run("create_event", {"event": _event("Ops big file")})
+    data = bytes(range(256)) * 20_480 + b"tail"  # 5 MB and a bit: two ranges
+    result = me.run(
+        "upload_event_attachment",
+        {
+            "event_id": event["id"],
+            "name": "big.bin",
+            "content_type": "application/x-demo",
+            "content_bytes": base64.b64encode(data).decode(),
+        },
+    )
+    assert result["uploaded"] is True and result["size"] == len(data)
+    assert "/attachments('" in result["location"]
+    listed = me.run("list_event_attachments", {"event_id": event["id"]})["value"]
+    assert [(a["name"], a["size"], a["contentType"]) for a in listed] == [
+        ("big.bin", len(data), "application/x-demo")
+    ]
+    assert base64.b64decode(listed[0]["contentBytes"]) == data
+    me.run("delete_event", {"event_id": event["id"]})
