@@ -44,6 +44,7 @@ OPERATIONS = [
     "list_event_attachments",
     "get_event_attachment",
     "add_event_attachment",
+    "upload_event_attachment",
     "delete_event_attachment",
     "find_meeting_times",
     "get_schedule",
