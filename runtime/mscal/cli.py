@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="check a connector spec")
     lint.add_argument("path", nargs="?", help="a connector directory or its connector.yaml")
+    lint.add_argument(
+        "--openapi",
+        metavar="FILE",
+        help="also check every operation against this OpenAPI description of Graph",
+    )
     return parser
 
 
@@ -117,7 +122,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lint":
         from mscal.lint import lint_command
 
-        return lint_command(args.path or args.spec)
+        return lint_command(args.path or args.spec, args.openapi)
 
     if args.command == "sandbox":
         return _sandbox(args)

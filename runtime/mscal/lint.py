@@ -12,7 +12,7 @@ from jinja2 import Environment, TemplateSyntaxError, meta
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from mscal.errors import ConnectorError, SpecError
+from mscal.errors import ConnectorError
 from mscal.guard import FORBIDDEN_HEADERS
 from mscal.templating import FILTERS
 
@@ -32,8 +32,9 @@ class Finding:
         return f"{self.file}: {self.severity} {self.rule} {self.message}"
 
 
-def lint(path: str | Path | None = None) -> list[Finding]:
-    """Every finding for the connector at `path`; raises SpecError if it cannot be loaded."""
+def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> list[Finding]:
+    """Every finding for the connector at `path` (and, given an OpenAPI description of Graph,
+    every mismatch with it); raises SpecError if the spec cannot be loaded."""
     from mscal.api import Connector
     from mscal.examples import example_problems
     from mscal.spec import load_spec
@@ -116,6 +117,10 @@ def lint(path: str | Path | None = None) -> list[Finding]:
                     "example-mismatch",
                     f"operation {name!r} example {index + 1}: {problem}",
                 )
+    if openapi is not None:
+        from mscal.lint_openapi import Description, openapi_findings
+
+        findings.extend(openapi_findings(connector, Description.load(openapi)))
     return sorted(findings)
 
 
@@ -141,10 +146,10 @@ def _names_used(
     return names
 
 
-def lint_command(path: str | None) -> int:
+def lint_command(path: str | None, openapi: str | None = None) -> int:
     try:
-        findings = lint(path)
-    except SpecError as exc:
+        findings = lint(path, openapi)
+    except ConnectorError as exc:
         print(f"mscal lint: {exc}", file=sys.stderr)
         return 2
     for finding in findings:
