@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 import mscal
 from mscal.examples import example_problems
 from mscal.lint import lint
+from mscal.operations_table import render as render_table
 from mscal.spec import default_spec_root, read_yaml
 from tests.conftest import CliResult
 
@@ -185,3 +186,21 @@ def test_running_an_undeclared_variable_is_a_spec_error_not_a_request(spec_copy:
     auth = connector.authentication(access_token="t")
     with pytest.raises(mscal.SpecError, match="calender_group_id"):
         connector.run("get_calendar_group", {"calendar_group_id": "g"}, auth=auth)
+
+
+def test_the_operations_table_in_docs_is_generated_from_the_spec(
+    connector: mscal.Connector,
+) -> None:
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    assert documented == render_table(connector), (
+        "run: python -m mscal.operations_table > docs/operations.md"
+    )
+
+
+def test_permissions_are_described(connector: mscal.Connector) -> None:
+    assert connector.describe("list_events")["permissions"] == {
+        "delegated": ["Calendars.Read"],
+        "application": ["Calendars.Read"],
+    }
+    assert connector.describe("create_event")["permissions"]["delegated"] == ["Calendars.ReadWrite"]
+    assert connector.describe("list_rooms")["permissions"]["delegated"] == ["Place.Read.All"]

@@ -36,6 +36,15 @@ def describe_connector(spec: Spec, *, operations: bool = True) -> dict[str, Any]
     return description
 
 
+def required_permissions(spec: Spec, operation: Operation) -> dict[str, list[str]]:
+    """The least Graph permissions: the operation's own, else the default for reads or writes."""
+    if operation.permissions is not None:
+        return dict(operation.permissions)
+    defaults = spec.defaults.get("permissions") or {}
+    kind = "read" if str(operation.request.get("method", "")).upper() == "GET" else "write"
+    return dict(defaults.get(kind) or {})
+
+
 def describe_operation(spec: Spec, operation: Operation) -> dict[str, Any]:
     return {
         "name": operation.name,
@@ -43,6 +52,7 @@ def describe_operation(spec: Spec, operation: Operation) -> dict[str, Any]:
         "description": operation.description,
         "group": operation.group,
         "paginated": operation.paginated,
+        "permissions": required_permissions(spec, operation),
         "input_schema": inline_refs(operation.input_schema, spec.registry),
         "output_schema": inline_refs(operation.output_schema, spec.registry),
         "examples": list(operation.examples),

@@ -79,7 +79,7 @@ def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> l
             (operation.upload, set(operation.input_names) | RESULT_NAMES),
         ):
             try:
-                unknown = _names_used(template, spec.fragments) - allowed
+                unknown = names_used(template, spec.fragments) - allowed
             except TemplateSyntaxError as exc:
                 add(where, "error", "template-syntax", f"operation {name!r}: {exc.message}")
                 continue
@@ -128,21 +128,21 @@ _PARSER = Environment()
 _PARSER.filters.update(FILTERS)
 
 
-def _names_used(
+def names_used(
     value: object, fragments: Mapping[str, str], seen: frozenset[str] = frozenset()
 ) -> set[str]:
     """Every variable the templates in `value` read, following {% include %} into fragments."""
     if isinstance(value, dict):
-        return set().union(*(_names_used(v, fragments, seen) for v in value.values()))
+        return set().union(*(names_used(v, fragments, seen) for v in value.values()))
     if isinstance(value, list):
-        return set().union(*(_names_used(v, fragments, seen) for v in value))
+        return set().union(*(names_used(v, fragments, seen) for v in value))
     if not isinstance(value, str):
         return set()
     tree = _PARSER.parse(value)
     names = set(meta.find_undeclared_variables(tree)) - set(_PARSER.globals)
     for included in meta.find_referenced_templates(tree):
         if included is not None and included in fragments and included not in seen:
-            names |= _names_used(fragments[included], fragments, seen | {included})
+            names |= names_used(fragments[included], fragments, seen | {included})
     return names
 
 

@@ -125,7 +125,7 @@ class Description:
 
 
 def openapi_findings(connector: Connector, description: Description) -> list[Finding]:
-    from mscal.lint import Finding, _names_used
+    from mscal.lint import Finding, names_used
 
     spec = connector.spec
     findings: list[Finding] = []
@@ -135,7 +135,7 @@ def openapi_findings(connector: Connector, description: Description) -> list[Fin
             continue  # the raw request is generic by design
         compiled = connector.compiled(operation.name)
         described = connector.describe(operation.name)["input_schema"]
-        shaping = sorted(_names_used(path_source, spec.fragments) & set(operation.input_names))
+        shaping = sorted(names_used(path_source, spec.fragments) & set(operation.input_names))
         for inputs in _owner_forms(described, shaping):
             findings.extend(
                 _check_form(connector, description, operation, compiled, inputs, Finding)

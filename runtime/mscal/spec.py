@@ -56,6 +56,7 @@ class Operation:
     paginated: bool
     pagination: dict[str, Any]
     upload: dict[str, Any] | None
+    permissions: dict[str, list[str]] | None
     result: str | None
     examples: tuple[dict[str, Any], ...]
 
@@ -272,6 +273,7 @@ def _build_operation(
         if paginated
         else {},
         upload=raw.get("upload"),
+        permissions=raw.get("permissions"),
         result=raw.get("result"),
         examples=tuple(raw.get("examples") or ()),
     )
