@@ -767,6 +767,27 @@ CASES = {
         response=_list([]),
         result={"value": [], "next_link": None},
     ),
+    "list_events/search-and-count": Case(
+        "list_events",
+        {"search": '"review"', "count": True},
+        "GET",
+        f"{GRAPH}/me/events?%24search=%22review%22&%24count=true",
+        response={"@odata.count": 42, "value": [EVENT]},
+        result={"value": [EVENT], "next_link": None, "count": 42},
+    ),
+    "list_reminders/count": Case(
+        "list_reminders",
+        {
+            "start_date_time": "2026-12-01T00:00:00Z",
+            "end_date_time": "2026-12-02T00:00:00Z",
+            "count": False,
+        },
+        "GET",
+        f"{GRAPH}/me/reminderView(StartDateTime='2026-12-01T00%3A00%3A00Z',"
+        "EndDateTime='2026-12-02T00%3A00%3A00Z')?%24count=false",
+        response=_list([]),
+        result={"value": [], "next_link": None},
+    ),
     # --- raw ---------------------------------------------------------------------------------
     "raw_http_request/get": Case(
         "raw_http_request",

@@ -79,6 +79,7 @@ def operation_flow(call: Call) -> Flow:
 def _paged(call: Call, paginator: Paginator) -> Flow:
     tracker = PageTracker(follow=call.follow_pages, max_items=call.max_items)
     request = call.request
+    captured: dict[str, Any] | None = None
     while True:
         try:
             response = yield from exchange(call, request)
@@ -92,9 +93,15 @@ def _paged(call: Call, paginator: Paginator) -> Flow:
                 ) from exc
             raise
         page = _body(response)
+        if captured is None:
+            captured = paginator.captured(page)
         link = tracker.add(paginator.items(page), paginator.next_link(page))
         if link is None:
-            result: dict[str, Any] = {"value": tracker.items, "next_link": tracker.next_link}
+            result: dict[str, Any] = {
+                "value": tracker.items,
+                "next_link": tracker.next_link,
+                **captured,
+            }
             if paginator.final_output:
                 result[paginator.final_output] = paginator.final_link(page)
             return result

@@ -24,6 +24,8 @@ class Paginator(Protocol):
 
     def final_link(self, page: Any) -> str | None: ...
 
+    def captured(self, page: Any) -> dict[str, Any]: ...
+
 
 @dataclass(frozen=True)
 class NextLinkPaginator:
@@ -35,6 +37,13 @@ class NextLinkPaginator:
     final_key: str | None = None
     final_output: str | None = None
     resume_inputs: tuple[str, ...] = ("next_link",)
+    captures: tuple[tuple[str, str], ...] = ()
+
+    def captured(self, page: Any) -> dict[str, Any]:
+        """Values of the first page the result keeps (output key -> page key), when present."""
+        if not isinstance(page, Mapping):
+            return {}
+        return {output: page[key] for output, key in self.captures if key in page}
 
     def items(self, page: Any) -> list[Any]:
         items = page.get(self.items_key) if isinstance(page, Mapping) else None
@@ -68,6 +77,7 @@ def paginator_from_spec(raw: Mapping[str, Any] | None) -> Paginator:
         final_key=final.get("from"),
         final_output=final.get("as"),
         resume_inputs=tuple(raw.get("resume_inputs", ("next_link",))),
+        captures=tuple((raw.get("captures") or {}).items()),
     )
 
 

@@ -247,3 +247,25 @@ def test_upload_event_attachment_through_a_session(me: Session) -> None:
     ]
     assert base64.b64decode(listed[0]["contentBytes"]) == data
     me.run("delete_event", {"event_id": event["id"]})
+
+
+def test_search_and_count(me: Session) -> None:
+    made = [
+        me.run("create_event", {"event": _event(subject)})
+        for subject in ("Budget review", "Design review", "Lunch")
+    ]
+    found = me.run(
+        "list_events",
+        {
+            "search": '"review"',
+            "count": True,
+            "top": 1,
+            "all_pages": True,
+            "filter": "start/dateTime ge '2027-05-11T00:00:00'",
+        },
+    )
+    assert sorted(e["subject"] for e in found["value"]) == ["Budget review", "Design review"]
+    assert found["count"] == 2
+    assert "count" not in me.run("list_events", {"search": '"lunch"'})
+    for event in made:
+        me.run("delete_event", {"event_id": event["id"]})

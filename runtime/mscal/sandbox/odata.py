@@ -229,6 +229,18 @@ def order_by(items: list[dict[str, Any]], clause: str) -> list[dict[str, Any]]:
     return sorted(items, key=cmp_to_key(compare))
 
 
+_SEARCHED = ("subject", "bodyPreview", "displayName", "name", "eventSubject")
+
+
+def search_matches(item: dict[str, Any], expression: str) -> bool:
+    """A simple $search: every quoted or bare term appears in the item's text fields."""
+    text = " ".join(str(item.get(key, "")) for key in _SEARCHED).lower()
+    terms = [
+        t.split(":", 1)[-1] for t in re.findall(r'"([^"]*)"|(\S+)', expression) for t in t if t
+    ]
+    return all(term.lower() in text for term in terms)
+
+
 ALWAYS_SELECTED = ("id", "@odata.etag", "@odata.type", "@removed")
 
 

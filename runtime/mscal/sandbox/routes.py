@@ -603,6 +603,8 @@ class GraphApp:
         if ctx.query.get("$filter"):
             predicate = odata.parse_filter(ctx.query["$filter"])
             pairs = [p for p in pairs if predicate(p[0])]
+        if ctx.query.get("$search"):
+            pairs = [p for p in pairs if odata.search_matches(p[0], ctx.query["$search"])]
         if ctx.query.get("$orderby"):
             order = odata.order_by([p[0] for p in pairs], ctx.query["$orderby"])
             index = {id(p[0]): p for p in pairs}
@@ -612,10 +614,10 @@ class GraphApp:
         size = min(top or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         page = [p[1] for p in pairs[skip : skip + size]]
         fields = [f for f in ctx.query.get("$select", "").split(",") if f]
-        body: dict[str, Any] = {
-            "@odata.context": f"{ctx.base}/$metadata#{ctx.owner.path}/{name}",
-            "value": [odata.select(item, fields) for item in page],
-        }
+        body: dict[str, Any] = {"@odata.context": f"{ctx.base}/$metadata#{ctx.owner.path}/{name}"}
+        if ctx.query.get("$count", "").lower() == "true":
+            body["@odata.count"] = len(pairs)
+        body["value"] = [odata.select(item, fields) for item in page]
         if skip + size < len(pairs):
             query = [(k, v) for k, v in parse_qsl(ctx.request.url.query) if k != "$skip"]
             query.append(("$skip", str(skip + size)))
