@@ -204,3 +204,11 @@ def test_permissions_are_described(connector: mscal.Connector) -> None:
     }
     assert connector.describe("create_event")["permissions"]["delegated"] == ["Calendars.ReadWrite"]
     assert connector.describe("list_rooms")["permissions"]["delegated"] == ["Place.Read.All"]
+
+
+def test_every_operation_documents_a_request_and_a_response(connector: mscal.Connector) -> None:
+    for name, operation in connector.spec.operations.items():
+        assert any(
+            "request" in e and ({"response", "responses"} & set(e)) and "output" in e
+            for e in operation.examples
+        ), f"{name} needs an example with request, response and output"
