@@ -236,3 +236,21 @@ def test_the_auth_flow_never_adds_the_token_off_origin(connector: mscal.Connecto
         with pytest.raises(mscal.EgressError):
             next(auth.sync_auth_flow(request))
         assert "Authorization" not in request.headers
+
+
+def test_errors_never_echo_a_huge_value(httpx2_mock: HTTPXMock, run: Callable[..., Any]) -> None:
+    for inputs in (
+        {
+            "event_id": "e",
+            "attachment": {
+                "@odata.type": "#microsoft.graph.fileAttachment",
+                "name": "n",
+                "contentBytes": "A" * 5_000_000,
+            },
+        },
+        {"event_id": "e", "attachment": {"@odata.type": "x" * 10_000, "name": "n"}},
+    ):
+        with pytest.raises(mscal.InputError) as caught:
+            run("add_event_attachment", inputs)
+        assert len(str(caught.value)) < 300
+    assert httpx2_mock.get_requests() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -212,3 +213,28 @@ def test_every_operation_documents_a_request_and_a_response(connector: mscal.Con
             "request" in e and ({"response", "responses"} & set(e)) and "output" in e
             for e in operation.examples
         ), f"{name} needs an example with request, response and output"
+
+
+def _variants(inputs: dict[str, Any]) -> list[Any]:
+    """An example input and ways to break it: each key dropped, retyped, or an extra key."""
+    variants: list[Any] = [inputs, {**inputs, "unexpected": 1}]
+    for key, value in inputs.items():
+        variants.append({k: v for k, v in inputs.items() if k != key})
+        variants.append({**inputs, key: 12345 if isinstance(value, str) else "text"})
+        if isinstance(value, dict):
+            for inner in value:
+                variants.append({**inputs, key: {**value, inner: ["wrong"]}})
+                variants.append({**inputs, key: {**value, inner: None}})
+    return variants
+
+
+def test_the_inlined_schema_means_what_the_original_means(connector: mscal.Connector) -> None:
+    for name, operation in connector.spec.operations.items():
+        original = Draft202012Validator(operation.input_schema, registry=connector.spec.registry)
+        inlined = Draft202012Validator(connector.describe(name)["input_schema"])
+        for example in operation.examples:
+            for candidate in _variants(dict(example.get("input") or {})):
+                assert original.is_valid(candidate) == inlined.is_valid(candidate), (
+                    name,
+                    candidate,
+                )

@@ -86,6 +86,26 @@ def test_a_failed_range_is_a_graph_error(httpx2_mock: HTTPXMock, run: Callable[.
     assert caught.value.code == "invalidRange"
 
 
+def test_an_attachment_over_3_mb_is_refused_before_sending(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    too_big = "A" * (4 * 1024 * 1024 + 4)
+    with pytest.raises(mscal.InputError) as caught:
+        run(
+            "add_event_attachment",
+            {
+                "event_id": "e1",
+                "attachment": {
+                    "@odata.type": "#microsoft.graph.fileAttachment",
+                    "name": "big",
+                    "contentBytes": too_big,
+                },
+            },
+        )
+    assert (caught.value.field, caught.value.rule) == ("attachment.contentBytes", "maxLength")
+    assert httpx2_mock.get_requests() == []
+
+
 def test_content_must_be_base64(httpx2_mock: HTTPXMock, run: Callable[..., Any]) -> None:
     with pytest.raises(mscal.InputError) as caught:
         run(

@@ -17,8 +17,11 @@ _DROP = frozenset({"$schema", "$id", "$defs", "$comment"})
 def inline_refs(schema: Any, registry: Registry[Any], base_uri: str = "") -> Any:
     """Return a copy of `schema` with every `$ref` replaced by what it points to.
 
-    Keywords written beside a `$ref` win over the target's (a title or description overridden
-    where the reference is used). A reference cycle is left as a `$ref` to stop the recursion.
+    The result means what the original means (a validator may use it in place of the original):
+    keywords beside a `$ref` apply together with the target's. Annotations written beside it
+    (a title, a description) replace the target's; `properties` merge, `required` adds up, and
+    any other keyword both sides have is kept from each through `allOf`. A reference cycle is
+    left as a `$ref` to stop the recursion.
     """
     return _inline(schema, registry, base_uri, ())
 
@@ -42,8 +45,47 @@ def _inline(node: Any, registry: Registry[Any], base: str, seen: tuple[str, ...]
         target = _inline(resolved.contents, registry, document_uri, (*seen, target_uri))
         if isinstance(target, dict):
             result.update(target)
-    for key, value in node.items():
-        if key == "$ref" or key in _DROP:
-            continue
-        result[key] = _inline(value, registry, base, seen)
-    return result
+    siblings = {
+        k: _inline(v, registry, base, seen)
+        for k, v in node.items()
+        if k != "$ref" and k not in _DROP
+    }
+    return merge(result, siblings) if result else siblings
+
+
+_ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "examples",
+        "default",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+        "contentEncoding",
+        "contentMediaType",
+    }
+)
+
+
+def merge(target: dict[str, Any], siblings: dict[str, Any]) -> dict[str, Any]:
+    """Both schemas at once, as one schema (see inline_refs)."""
+    merged = dict(target)
+    both: dict[str, Any] = {}
+    for key, value in siblings.items():
+        if key not in merged or key in _ANNOTATIONS:
+            merged[key] = value
+        elif key == "properties" and isinstance(value, dict) and isinstance(merged[key], dict):
+            properties = dict(merged[key])
+            for name, schema in value.items():
+                current = properties.get(name)
+                fits = isinstance(current, dict) and isinstance(schema, dict)
+                properties[name] = merge(current, schema) if fits else schema  # type: ignore[arg-type]
+            merged[key] = properties
+        elif key == "required" and isinstance(value, list):
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        elif merged[key] != value:
+            both[key] = value
+    if both:
+        merged["allOf"] = [*merged.get("allOf", []), both]
+    return merged

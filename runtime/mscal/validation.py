@@ -114,18 +114,29 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
         return InputError(path, "type", f"must be {' or '.join(types)}, got {_type_name(instance)}")
     if rule == "format":
         wanted = FORMAT_DESCRIPTIONS.get(str(value), f"in {value} format")
-        return InputError(path, "format", f"must be {wanted}, got {instance!r}")
+        return InputError(path, "format", f"must be {wanted}, got {_shown(instance)}")
     if rule == "enum":
         return InputError(
-            path, "enum", f"must be one of {', '.join(map(str, value))}, got {instance!r}"
+            path, "enum", f"must be one of {', '.join(map(str, value))}, got {_shown(instance)}"
         )
     if rule == "pattern":
-        return InputError(path, "pattern", f"{instance!r} does not match the pattern {value}")
+        return InputError(path, "pattern", f"{_shown(instance)} does not match the pattern {value}")
+    if rule in {"maxLength", "minLength"} and isinstance(instance, str):
+        bound = "at most" if rule == "maxLength" else "at least"
+        return InputError(
+            path, rule, f"must be {bound} {value} characters long, got {len(instance)}"
+        )
     if rule == "minProperties":
         return InputError(
             path, rule, f"needs at least {value} propert{'y' if value == 1 else 'ies'}"
         )
     return InputError(path, rule, error.message)
+
+
+def _shown(value: Any) -> str:
+    """A value as quoted in an error, cut short: an input may be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _field_path(parts: Iterable[Any]) -> str:
