@@ -156,7 +156,8 @@ def _write(tmp_path: Path, description: dict[str, object]) -> Path:
 def _rules(
     mini: Path, tmp_path: Path, description: dict[str, object] = DESCRIPTION
 ) -> list[tuple[str, str]]:
-    return [(f.rule, f.message) for f in lint(mini, _write(tmp_path, description))]
+    found = lint(mini, _write(tmp_path, description))
+    return [(f.rule, f.message) for f in found if f.rule.startswith("openapi-")]
 
 
 def test_a_matching_description_gives_no_findings(mini: Path, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_wheel_contains_the_spec(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "mscal/spec/connector.yaml" in names
     for folder in ("operations", "schemas"):
-        shipped = {p.name for p in (ROOT / folder).glob("*.yaml")}
+        shipped = {p.name for p in (ROOT / folder).iterdir() if p.suffix in {".yaml", ".json"}}
         assert {
             n.rsplit("/", 1)[-1] for n in names if n.startswith(f"mscal/spec/{folder}/")
         } == shipped

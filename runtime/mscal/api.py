@@ -37,6 +37,7 @@ class CompiledOperation:
 
     def __init__(self, connector: Connector, operation: Operation) -> None:
         self.operation = operation
+        self.connector = connector
         described = connector.describe(operation.name)
         self.validator = InputValidator(described["input_schema"], connector.spec.registry)
         self.builder = RequestBuilder(operation, connector.templates)

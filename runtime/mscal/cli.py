@@ -96,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     lint = commands.add_parser("lint", help="check a connector spec")
     lint.add_argument("path", nargs="?", help="a connector directory or its connector.yaml")
     lint.add_argument(
+        "--format",
+        choices=["text", "json", "sarif"],
+        default="text",
+        help="text (default), json for tools, sarif for code-scanning annotations",
+    )
+    lint.add_argument(
+        "--diff",
+        metavar="OLD_SPEC_DIR",
+        help="also report changes that would break builders using this older spec",
+    )
+    lint.add_argument(
         "--openapi",
         metavar="FILE",
         help="also check every operation against this OpenAPI description of Graph",
@@ -122,7 +133,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lint":
         from mscal.lint import lint_command
 
-        return lint_command(args.path or args.spec, args.openapi)
+        return lint_command(args.path or args.spec, args.openapi, args.format, args.diff)
 
     if args.command == "sandbox":
         return _sandbox(args)

@@ -24,7 +24,6 @@ from mscal.spec import Operation, read_yaml
 
 if TYPE_CHECKING:
     from mscal.api import Connector
-    from mscal.lint import Finding
 
 _PLACEHOLDER = "ZZP{}ZZ"
 # Input errors that only mean "a placeholder is not a real value", not "this form is invalid".
@@ -124,11 +123,12 @@ class Description:
                     yield candidate
 
 
-def openapi_findings(connector: Connector, description: Description) -> list[Finding]:
-    from mscal.lint import Finding, names_used
+def openapi_findings(connector: Connector, description: Description) -> list[tuple[str, str, str]]:
+    """(operation, rule, message) for each mismatch; the linter places them in the spec."""
+    from mscal.lint import names_used
 
     spec = connector.spec
-    findings: list[Finding] = []
+    findings: list[tuple[str, str, str]] = []
     for operation in spec.operations.values():
         path_source = str(operation.request.get("path", ""))
         if "raw_path" in path_source:
@@ -137,10 +137,8 @@ def openapi_findings(connector: Connector, description: Description) -> list[Fin
         described = connector.describe(operation.name)["input_schema"]
         shaping = sorted(names_used(path_source, spec.fragments) & set(operation.input_names))
         for inputs in _owner_forms(described, shaping):
-            findings.extend(
-                _check_form(connector, description, operation, compiled, inputs, Finding)
-            )
-    return _unique(findings)
+            findings.extend(_check_form(connector, description, operation, compiled, inputs))
+    return sorted(set(findings))
 
 
 def _owner_forms(schema: dict[str, Any], shaping: list[str]) -> Iterator[dict[str, str]]:
@@ -165,8 +163,10 @@ def _check_form(
     operation: Operation,
     compiled: Any,
     inputs: dict[str, str],
-    finding: Any,
-) -> list[Finding]:
+) -> list[tuple[str, str, str]]:
+    def finding(_where: str, _severity: str, rule: str, message: str) -> tuple[str, str, str]:
+        return (operation.name, rule, message)
+
     where = str(operation.source)
     context = compiled.builder.context(inputs)
     try:
@@ -259,7 +259,3 @@ def _schema_properties(schema: dict[str, Any]) -> set[str]:
             if isinstance(part, dict):
                 names |= _schema_properties(part)
     return names
-
-
-def _unique(findings: list[Finding]) -> list[Finding]:
-    return sorted(set(findings))

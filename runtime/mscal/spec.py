@@ -113,7 +113,9 @@ def read_yaml(path: Path) -> Any:
         raise SpecError(f"{path}: invalid YAML: {exc}") from None
 
 
-def load_spec(path: str | Path | None = None, *, fresh: bool = False) -> Spec:
+def load_spec(
+    path: str | Path | None = None, *, fresh: bool = False, lenient: bool = False
+) -> Spec:
     """Load a connector from its directory or its connector.yaml (default: the shipped one).
 
     Loaded specs are cached per directory; `fresh` reads the files again (the linter does).
@@ -122,6 +124,8 @@ def load_spec(path: str | Path | None = None, *, fresh: bool = False) -> Spec:
     if root.is_file():
         root = root.parent
     root = root.resolve()
+    if lenient:
+        return _read_spec(root, lenient=True)
     return _read_spec(root) if fresh else _cached_spec(root)
 
 
@@ -130,7 +134,9 @@ def _cached_spec(root: Path) -> Spec:
     return _read_spec(root)
 
 
-def _read_spec(root: Path) -> Spec:
+def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
+    """Read a spec. `lenient` (for the linter, which reports these itself) keeps the first of
+    two operations with one name and ignores unknown traits instead of refusing the spec."""
     manifest_path = root / "connector.yaml"
     manifest = read_yaml(manifest_path)
     if not isinstance(manifest, dict):
@@ -167,11 +173,13 @@ def _read_spec(root: Path) -> Spec:
                 document,
                 op_path,
                 file_uri,
-                traits,
+                {**traits, **{t: {} for t in raw.get("traits", []) if lenient and t not in traits}},
                 defs,
                 (manifest.get("defaults") or {}).get("pagination"),
             )
             if operation.name in operations:
+                if lenient:
+                    continue
                 raise SpecError(f"{op_path}: operation {operation.name!r} is declared twice")
             operations[operation.name] = operation
         resources.append((file_uri, DRAFT202012.create_resource({"$schema": DRAFT, "$defs": defs})))
