@@ -139,7 +139,7 @@ def test_a_yaml_error_stops_the_linter_with_its_position(
     result = cli("lint", str(spec_copy))
     assert result.code == 2
     assert result.out.startswith(
-        f"{spec_copy / 'connector.yaml'}:5:1: error yaml-invalid invalid YAML"
+        f"{spec_copy / 'connector.yaml'}:5:6: error yaml-invalid invalid YAML"
     )
     assert "the linter could not run" in result.err
 
