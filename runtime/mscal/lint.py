@@ -282,7 +282,10 @@ def _runtime(report: Report, root: Path, manifest: Located) -> Any:
     try:
         return Connector(load_spec(root, lenient=True))
     except SpecError as exc:
-        report.at(manifest, (), "spec-load", str(exc))
+        message = str(exc)
+        named = [d for d in report.documents.values() if message.startswith(f"{d.path}:")]
+        document = named[0] if named else manifest
+        report.at(document, (), "spec-load", message.removeprefix(f"{document.path}: "))
         return None
 
 
@@ -313,8 +316,10 @@ def _check_loaded(
             operation,
             spec.fragments,
             set(described["input_schema"].get("required") or []),
+            described["input_schema"].get("dependentRequired") or {},
         )
-        _check_schemas(report, document, base, name, described)
+        if not _check_schemas(report, document, base, name, described):
+            continue  # the runtime cannot validate with a broken schema
         _check_hints(report, connector, document, base, name, described)
         try:
             connector.compiled(name)
@@ -410,6 +415,7 @@ def _check_templates(
     operation: Any,
     fragments: Mapping[str, str],
     required: set[str],
+    dependent: Mapping[str, list[str]],
 ) -> None:
     name = operation.name
     inputs = set(operation.input_names)
@@ -443,54 +449,71 @@ def _check_templates(
         )
     path = str(operation.request.get("path", ""))
     try:
-        unguarded = _printed_outside_if(path, fragments)
+        printed = _printed(path, fragments)
     except TemplateSyntaxError:
         return
-    for variable in sorted(unguarded - required):
-        if variable in inputs:
-            report.at(
-                document,
-                (*base, "request", "path"),
-                "path-param-optional",
-                f"operation {name!r}: path prints {variable!r}, which is optional",
-            )
+    for variable in sorted(
+        {
+            name
+            for name, guards in printed
+            if name in inputs and not _present(name, guards, required, dependent)
+        }
+    ):
+        report.at(
+            document,
+            (*base, "request", "path"),
+            "path-param-optional",
+            f"operation {name!r}: path prints {variable!r}, which is optional",
+        )
+
+
+def _present(
+    name: str, guards: frozenset[str], required: set[str], dependent: Mapping[str, list[str]]
+) -> bool:
+    """Whether an input is sure to be given where it is printed: it is required, an enclosing
+    {% if %} tests it, or an input that an enclosing {% if %} tests requires it."""
+    return name in required or name in guards or any(name in dependent.get(g, ()) for g in guards)
 
 
 # Paging inputs are read by the runtime's pager, not by templates.
 _PAGING_INPUTS = frozenset({"all_pages", "max_items", "next_link", "delta_link"})
 
 
-def _printed_outside_if(
-    source: str, fragments: Mapping[str, str], seen: frozenset[str] = frozenset()
-) -> set[str]:
-    """Names printed with {{ }} that no enclosing {% if name %} guards."""
-    tree = _PARSER.parse(source)
-    found: set[str] = set()
+def _names(expression: nodes.Node) -> set[str]:
+    """Variable names in an expression, the expression itself included (find_all skips it)."""
+    found = {n.name for n in expression.find_all(nodes.Name)}
+    if isinstance(expression, nodes.Name):
+        found.add(expression.name)
+    return found
 
-    def walk(node: nodes.Node, guarded: frozenset[str]) -> None:
+
+def _printed(
+    source: str, fragments: Mapping[str, str], seen: frozenset[str] = frozenset()
+) -> list[tuple[str, frozenset[str]]]:
+    """Each name printed with {{ }}, with the names its enclosing {% if %} tests guard it by."""
+    tree = _PARSER.parse(source)
+    found: list[tuple[str, frozenset[str]]] = []
+
+    def walk(node: nodes.Node, guards: frozenset[str]) -> None:
         if isinstance(node, nodes.If):
-            tested = {n.name for n in node.test.find_all(nodes.Name)}
             for child in node.body:
-                walk(child, guarded | tested)
+                walk(child, guards | _names(node.test))
             for child in [*node.elif_, *node.else_]:
-                walk(child, guarded)
+                walk(child, guards)
             return
         if isinstance(node, nodes.Output):
             for expression in node.nodes:
-                if isinstance(expression, nodes.TemplateData):
-                    continue
-                found.update(
-                    n.name for n in expression.find_all(nodes.Name) if n.name not in guarded
-                )
+                if not isinstance(expression, nodes.TemplateData):
+                    found.extend((name, guards) for name in _names(expression))
             return
         if isinstance(node, nodes.Include):
             target = getattr(node.template, "value", None)
             if isinstance(target, str) and target in fragments and target not in seen:
-                inner = _printed_outside_if(fragments[target], fragments, seen | {target})
-                found.update(inner - guarded)
+                inner = _printed(fragments[target], fragments, seen | {target})
+                found.extend((name, guards | inner_guards) for name, inner_guards in inner)
             return
         for child in node.iter_child_nodes():
-            walk(child, guarded)
+            walk(child, guards)
 
     walk(tree, frozenset())
     return found
@@ -502,11 +525,14 @@ def _check_schemas(
     base: tuple[str | int, ...],
     name: str,
     described: dict[str, Any],
-) -> None:
+) -> bool:
+    """Report invalid schemas and unknown formats; whether both schemas are valid."""
+    valid = True
     for role, key in (("input_schema", "inputs"), ("output_schema", "output")):
         try:
             Draft202012Validator.check_schema(described[role])
         except SchemaError as exc:
+            valid = False
             report.at(
                 document,
                 (*base, key),
@@ -521,6 +547,7 @@ def _check_schemas(
                     "format-unknown",
                     f"operation {name!r}: format {fmt!r} is not checked by the validator",
                 )
+    return valid
 
 
 def _formats(schema: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:

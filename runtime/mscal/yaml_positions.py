@@ -17,6 +17,7 @@ MAX_NODES = 100_000  # values built, aliases counted each time they are expanded
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Key = tuple[str | int, ...]
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 class YamlError(Exception):
@@ -86,6 +87,11 @@ class _Builder:
                 f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?)",
             )
         self.positions.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+            mark = node.start_mark
+            raise YamlError(
+                self.path, mark.line + 1, mark.column + 1, f"not plain data: tag {node.tag}"
+            )
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:

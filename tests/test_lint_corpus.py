@@ -1,0 +1,355 @@
+"""A corpus of deliberately broken specs: one mistake per rule, each reported with its exact rule
+id, file, line and column. The position expected is where `anchor` stands in the edited file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mscal.lint import lint
+from mscal.lint_rules import RULES
+from mscal.spec import default_spec_root
+from tests.conftest import CliResult
+
+ROOT = default_spec_root()
+GROUP_GET = "operations/calendar_groups.yaml"
+GET_PATH = "path: \"{% include 'mailbox' %}/calendarGroups/{{ calendar_group_id }}\""
+GET_FORM = "method: GET\n      " + GET_PATH
+
+
+@dataclass
+class Broken:
+    rule: str
+    file: str
+    old: str
+    new: str
+    anchor: str  # where the finding must point, in the edited file
+
+
+CORPUS = [
+    Broken(
+        "meta-schema",
+        GROUP_GET,
+        "    request:\n      method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{",
+        "    reqest:\n      method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{",
+        "reqest:",
+    ),
+    Broken(
+        "spec-load",
+        GROUP_GET,
+        "  - name: get_calendar_group\n",
+        "  - nam: get_calendar_group\n",
+        "group: Calendar groups",
+    ),
+    Broken(
+        "name-snake-case",
+        GROUP_GET,
+        "name: get_calendar_group",
+        "name: getCalendarGroup",
+        "name: getCalendarGroup",
+    ),
+    Broken(
+        "name-unique",
+        GROUP_GET,
+        "name: get_calendar_group",
+        "name: list_calendar_groups",
+        "name: list_calendar_groups\n    title: Get",
+    ),
+    Broken(
+        "trait-unknown",
+        GROUP_GET,
+        "traits: [mailbox, select]\n    inputs:\n      calendar_group_id",
+        "traits: [mailbox, selection]\n    inputs:\n      calendar_group_id",
+        "selection",
+    ),
+    Broken(
+        "ref-unresolved",
+        "operations/calendars.yaml",
+        "output: {$ref: calendar.yaml}\n    examples:\n      - title: The default",
+        "output: {$ref: calender.yaml}\n    examples:\n      - title: The default",
+        "$ref: calender.yaml",
+    ),
+    Broken(
+        "schema-invalid",
+        GROUP_GET,
+        "      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "      calendar_group_id: {type: wrong}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "inputs:\n      calendar_group_id: {type: wrong}",
+    ),
+    Broken(
+        "format-unknown",
+        GROUP_GET,
+        "      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "      calendar_group_id: {type: string, title: G, format: colour}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "calendar_group_id: {type: string, title: G, format: colour}",
+    ),
+    Broken(
+        "template-syntax",
+        GROUP_GET,
+        GET_FORM,
+        "method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{ calendar_group_id \"",
+        "request:\n      method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{ calendar_group_id \"",
+    ),
+    Broken(
+        "template-undeclared",
+        GROUP_GET,
+        GET_FORM,
+        GET_FORM.replace("calendar_group_id", "group_of_calendars"),
+        "request:\n      method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{ group_of",
+    ),
+    Broken(
+        "template-in-literal",
+        GROUP_GET,
+        "title: Get a calendar group",
+        "title: Get {{ calendar_group_id }}",
+        "title: Get {{",
+    ),
+    Broken(
+        "input-unused",
+        GROUP_GET,
+        "      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n      spare: {type: string, title: Spare}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "spare:",
+    ),
+    Broken(
+        "method-invalid",
+        GROUP_GET,
+        "      method: GET\n      " + GET_PATH,
+        "      method: FETCH\n      " + GET_PATH,
+        "method: FETCH",
+    ),
+    Broken(
+        "path-relative",
+        GROUP_GET,
+        GET_FORM,
+        'method: GET\n      path: "https://graph.example/calendarGroups/{{ calendar_group_id }}"',
+        'path: "https://graph.example',
+    ),
+    Broken(
+        "path-param-optional",
+        GROUP_GET,
+        "    required: [calendar_group_id]\n    request:\n      method: GET\n",
+        "    request:\n      method: GET\n",
+        GET_PATH,
+    ),
+    Broken(
+        "body-not-allowed",
+        GROUP_GET,
+        "      method: GET\n      " + GET_PATH,
+        '      method: GET\n      body: "{{ calendar_group_id }}"\n      ' + GET_PATH,
+        'body: "{{ calendar_group_id }}"',
+    ),
+    Broken(
+        "forbidden-header",
+        GROUP_GET,
+        "      method: GET\n      " + GET_PATH,
+        "      method: GET\n      headers: {Cookie: x}\n      " + GET_PATH,
+        "Cookie: x",
+    ),
+    Broken(
+        "auth-secret-unmarked", "connector.yaml", "      secret: true\n", "", "key: client_secret"
+    ),
+    Broken(
+        "missing-title",
+        GROUP_GET,
+        "    title: Get a calendar group\n",
+        "    title: ''\n",
+        "title: ''",
+    ),
+    Broken(
+        "missing-description",
+        GROUP_GET,
+        "    description: Get one calendar group.\n",
+        "",
+        "name: get_calendar_group",
+    ),
+    Broken(
+        "missing-output",
+        GROUP_GET,
+        "    output: {$ref: calendar_group.yaml}\n    examples:\n      - title: One calendar group",
+        "    examples:\n      - title: One calendar group",
+        "name: get_calendar_group",
+    ),
+    Broken(
+        "example-invalid",
+        GROUP_GET,
+        "        input: {calendar_group_id: AAMkG1=}\n        request: {method: GET",
+        "        input: {calendar_group_id: 5}\n        request: {method: GET",
+        "title: One calendar group",
+    ),
+    Broken(
+        "example-mismatch",
+        GROUP_GET,
+        "url: https://graph.microsoft.com/v1.0/me/calendarGroups/AAMkG1%3D}",
+        "url: https://graph.microsoft.com/v1.0/me/calendarGroup/AAMkG1%3D}",
+        "title: One calendar group",
+    ),
+    Broken(
+        "example-output-schema",
+        GROUP_GET,
+        "        response: {body: {id: AAMkG1=, name: My Calendars}}\n        output: {id: AAMkG1=, name: My Calendars}",
+        "        response: {body: {id: AAMkG1=, name: 7}}\n        output: {id: AAMkG1=, name: 7}",
+        "output: {id: AAMkG1=, name: 7}",
+    ),
+    Broken(
+        "lookup-operation",
+        GROUP_GET,
+        "      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "      calendar_group_id: {type: string, title: G, x-lookup: {operation: list_nothing, value: id, label: name}}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "calendar_group_id: {type: string, title: G, x-lookup",
+    ),
+    Broken(
+        "lookup-path",
+        GROUP_GET,
+        "      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "      calendar_group_id: {type: string, title: G, x-lookup: {operation: list_calendar_groups, value: id, label: nom}}\n    required: [calendar_group_id]\n    request:\n      method: GET",
+        "calendar_group_id: {type: string, title: G, x-lookup",
+    ),
+    Broken(
+        "condition-field",
+        "operations/raw.yaml",
+        "x-condition: {field: body_type, not_in: [none]}",
+        "x-condition: {field: body_kind, not_in: [none]}",
+        "body:\n        title: Body",
+    ),
+]
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "connector"
+    target.mkdir()
+    shutil.copy(ROOT / "connector.yaml", target)
+    for folder in ("operations", "schemas"):
+        shutil.copytree(ROOT / folder, target / folder)
+    return target
+
+
+def _edit(root: Path, case: Broken) -> tuple[Path, int, int]:
+    path = root / case.file
+    text = path.read_text()
+    assert text.count(case.old) == 1, f"the corpus edit for {case.rule} no longer applies"
+    text = text.replace(case.old, case.new)
+    path.write_text(text)
+    offset = text.index(case.anchor)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return path, line, column
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c.rule for c in CORPUS])
+def test_each_rule_reports_its_mistake_where_it_was_written(spec_copy: Path, case: Broken) -> None:
+    path, line, column = _edit(spec_copy, case)
+    found = {(f.rule, f.file, f.line, f.column) for f in lint(spec_copy)}
+    assert (case.rule, str(path.resolve()), line, column) in found, sorted(
+        f for f in found if f[0] == case.rule
+    )
+
+
+def test_every_rule_has_a_corpus_case_or_its_own_test() -> None:
+    covered = {c.rule for c in CORPUS}
+    elsewhere = {
+        "yaml-invalid",
+        "schema-unused",
+        "openapi-path",
+        "openapi-method",
+        "openapi-query",
+        "openapi-body",
+        "openapi-render",
+        "diff-operation-removed",
+        "diff-input-required",
+        "diff-type-changed",
+        "diff-output-removed",
+    }
+    assert covered | elsewhere == set(RULES)
+
+
+def test_an_unused_schema_file_is_a_warning(spec_copy: Path) -> None:
+    (spec_copy / "schemas" / "orphan.yaml").write_text("type: object\n")
+    findings = [f for f in lint(spec_copy) if f.rule == "schema-unused"]
+    assert [(Path(f.file).name, f.line, f.column, f.severity) for f in findings] == [
+        ("orphan.yaml", 1, 1, "warning")
+    ]
+
+
+def test_several_unrelated_mistakes_are_all_reported_in_one_run(spec_copy: Path) -> None:
+    picks = {
+        "name-snake-case",
+        "auth-secret-unmarked",
+        "condition-field",
+        "ref-unresolved",
+        "method-invalid",
+    }
+    for picked in (c for c in CORPUS if c.rule in picks):
+        case = picked
+        if case.rule == "method-invalid":
+            case = Broken(
+                case.rule,
+                "operations/calendar_groups.yaml",
+                "      method: DELETE\n",
+                "      method: ERASE\n",
+                "method: ERASE",
+            )
+        _edit(spec_copy, case)
+    assert picks <= {f.rule for f in lint(spec_copy)}
+
+
+def test_output_formats(spec_copy: Path, cli: Callable[..., CliResult]) -> None:
+    path, line, column = _edit(spec_copy, next(c for c in CORPUS if c.rule == "method-invalid"))
+    text = cli("lint", str(spec_copy))
+    assert text.code == 1
+    assert (
+        f"{path.resolve()}:{line}:{column}: error method-invalid operation 'get_calendar_group'"
+        in text.out
+    )
+    assert "    hint: use GET, POST, PUT, PATCH or DELETE" in text.out
+    as_json = json.loads(cli("lint", str(spec_copy), "--format", "json").out)
+    assert {"file", "line", "column", "rule", "message", "severity", "hint"} <= set(as_json[0])
+    sarif = json.loads(cli("lint", str(spec_copy), "--format", "sarif").out)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "method-invalid"]
+    assert sarif["version"] == "2.1.0"
+    assert result["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": line,
+        "startColumn": column,
+    }
+    assert result["level"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\nb: 2\na: 3\n", "3:1: error yaml-invalid duplicate key 'a'"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{k}: &{k} [{', '.join(['*' + p] * 10)}]\n"
+                for p, k in zip("abcdef", "bcdefg", strict=True)
+            ),
+            "error yaml-invalid more than 100000 values once aliases are expanded",
+        ),
+        ("x: !!python/object/apply:os.system [ls]\n", "error yaml-invalid not plain data"),
+    ],
+)
+def test_unsafe_yaml_is_refused_quickly_with_a_clear_message(
+    spec_copy: Path, cli: Callable[..., CliResult], text: str, message: str
+) -> None:
+    (spec_copy / "operations" / "raw.yaml").write_text(text)
+    result = cli("lint", str(spec_copy))
+    assert result.code == 2
+    assert message in result.out
+
+
+def test_an_oversized_file_is_refused(spec_copy: Path, cli: Callable[..., CliResult]) -> None:
+    (spec_copy / "operations" / "raw.yaml").write_text("# " + "x" * (3 * 1024 * 1024) + "\n")
+    result = cli("lint", str(spec_copy))
+    assert result.code == 2 and "the limit is" in result.out
+
+
+def test_the_shipped_spec_is_clean(cli: Callable[..., CliResult]) -> None:
+    result = cli("lint")
+    assert (result.code, result.out) == (0, "")
