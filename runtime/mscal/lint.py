@@ -8,6 +8,7 @@ optional OpenAPI cross-check).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -17,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, meta, nodes
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import best_match
 
 from mscal.errors import ConnectorError, SpecError
 from mscal.guard import ALLOWED_METHODS, FORBIDDEN_HEADERS
@@ -33,6 +34,13 @@ _LITERAL_KEYS = ("name", "title", "description", "group")
 _TEMPLATE = re.compile(r"\{\{|\{%")
 _PARSER = Environment()
 _PARSER.filters.update(FILTERS)
+_META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(source: str) -> nodes.Template:
+    """Parse a template once: shared fragments are read by many operations."""
+    return _PARSER.parse(source)
 
 
 class LintAbortError(Exception):
@@ -302,6 +310,7 @@ def _check_loaded(
     referenced = _check_refs(
         report, [manifest, *{d.path: d for d, _ in places.values()}.values()], schema_files
     )
+    broken = _check_schema_files(report, schema_files)
     for name, operation in spec.operations.items():
         document, index = places.get(name, (manifest, 0))
         base: tuple[str | int, ...] = ("operations", index)
@@ -318,7 +327,11 @@ def _check_loaded(
             set(described["input_schema"].get("required") or []),
             described["input_schema"].get("dependentRequired") or {},
         )
-        if not _check_schemas(report, document, base, name, described):
+        own = {
+            role: spec.registry.resolver().lookup(getattr(operation, role)["$ref"]).contents
+            for role in ("input_schema", "output_schema")
+        }
+        if not _check_schemas(report, document, base, name, described, own) or broken:
             continue  # the runtime cannot validate with a broken schema
         _check_hints(report, connector, document, base, name, described)
         try:
@@ -491,7 +504,7 @@ def _printed(
     source: str, fragments: Mapping[str, str], seen: frozenset[str] = frozenset()
 ) -> list[tuple[str, frozenset[str]]]:
     """Each name printed with {{ }}, with the names its enclosing {% if %} tests guard it by."""
-    tree = _PARSER.parse(source)
+    tree = _parse(source)
     found: list[tuple[str, frozenset[str]]] = []
 
     def walk(node: nodes.Node, guards: frozenset[str]) -> None:
@@ -525,19 +538,20 @@ def _check_schemas(
     base: tuple[str | int, ...],
     name: str,
     described: dict[str, Any],
+    raw: dict[str, Any],
 ) -> bool:
     """Report invalid schemas and unknown formats; whether both schemas are valid."""
     valid = True
     for role, key in (("input_schema", "inputs"), ("output_schema", "output")):
-        try:
-            Draft202012Validator.check_schema(described[role])
-        except SchemaError as exc:
+        # The operation's own schema, as written: referenced files are checked once each.
+        error = best_match(_META.iter_errors(raw[role]))
+        if error is not None:
             valid = False
             report.at(
                 document,
                 (*base, key),
                 "schema-invalid",
-                f"operation {name!r}: {_short(exc.message)}",
+                f"operation {name!r}: {_short(error.message)}",
             )
         for where, fmt in _formats(described[role]):
             if fmt not in FORMAT_CHECKER.checkers:
@@ -548,6 +562,22 @@ def _check_schemas(
                     f"operation {name!r}: format {fmt!r} is not checked by the validator",
                 )
     return valid
+
+
+def _check_schema_files(report: Report, schema_files: list[Located]) -> bool:
+    """Check each schema file once; whether any is broken."""
+    broken = False
+    for document in schema_files:
+        error = best_match(_META.iter_errors(document.data))
+        if error is not None:
+            broken = True
+            report.at(
+                document,
+                tuple(error.absolute_path),
+                "schema-invalid",
+                f"{document.path.name}: {_short(error.message)}",
+            )
+    return broken
 
 
 def _formats(schema: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -637,7 +667,7 @@ def names_used(
         return set().union(*(names_used(v, fragments, seen) for v in value))
     if not isinstance(value, str):
         return set()
-    tree = _PARSER.parse(value)
+    tree = _parse(value)
     names = set(meta.find_undeclared_variables(tree)) - set(_PARSER.globals)
     for included in meta.find_referenced_templates(tree):
         if included is not None and included in fragments and included not in seen:
