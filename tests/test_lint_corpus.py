@@ -353,3 +353,59 @@ def test_an_oversized_file_is_refused(spec_copy: Path, cli: Callable[..., CliRes
 def test_the_shipped_spec_is_clean(cli: Callable[..., CliResult]) -> None:
     result = cli("lint")
     assert (result.code, result.out) == (0, "")
+
+
+def test_diff_reports_breaking_changes(
+    spec_copy: Path, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(spec_copy, old)
+    groups = spec_copy / "operations" / "calendar_groups.yaml"
+    text = groups.read_text()
+    start = text.index("  - name: get_calendar_group")
+    text = text[:start] + text[text.index("  - name: create_calendar_group") :]
+    text = text.replace(
+        "    traits: [mailbox, select, list_query, paging]\n    request:",
+        "    traits: [mailbox, select, list_query, paging]\n    required: [filter]\n    request:",
+    )
+    text = text.replace(
+        "    inputs:\n      calendar_group_id: {$ref: common.yaml#/$defs/calendar_group_id}\n    required: [calendar_group_id]\n    request:\n      method: DELETE",
+        "    inputs:\n      calendar_group_id: {type: integer, title: Group}\n    required: [calendar_group_id]\n    request:\n      method: DELETE",
+    )
+    groups.write_text(text)
+    schema = spec_copy / "schemas" / "calendar_group.yaml"
+    schema.write_text(schema.read_text().replace("  classId: {type: string, readOnly: true}\n", ""))
+
+    result = cli("lint", str(spec_copy), "--diff", str(old), "--format", "json")
+    findings = {
+        (f["rule"], f["message"]) for f in json.loads(result.out) if f["rule"].startswith("diff-")
+    }
+    assert findings == {
+        ("diff-operation-removed", "operation 'get_calendar_group' was removed"),
+        ("diff-input-required", "operation 'list_calendar_groups': input 'filter' is now required"),
+        (
+            "diff-type-changed",
+            "operation 'delete_calendar_group': input 'calendar_group_id' changed type from string to integer",
+        ),
+        (
+            "diff-output-removed",
+            "operation 'create_calendar_group': output property 'classId' was removed",
+        ),
+        (
+            "diff-output-removed",
+            "operation 'update_calendar_group': output property 'classId' was removed",
+        ),
+        (
+            "diff-output-removed",
+            "operation 'list_calendar_groups': output property 'value[].classId' was removed",
+        ),
+    }
+    assert result.code == 1
+    same = cli("lint", str(old), "--diff", str(old))
+    assert same.code == 0
+
+
+def test_every_rule_is_documented() -> None:
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "linter.md").read_text()
+    for rule_id, rule in RULES.items():
+        assert f"| `{rule_id}` | {rule.severity} | {rule.hint} |" in documented

@@ -58,7 +58,8 @@ def load_located(path: Path) -> Located:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # The context (e.g. where an unclosed "[" opened) says more than where parsing gave up.
+        mark = exc.context_mark or exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlError(path, line, column, f"invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
