@@ -15,6 +15,7 @@ from mscal.lint import lint
 from mscal.lint_rules import RULES
 from mscal.spec import default_spec_root
 from tests.conftest import CliResult
+from tests.test_lint_openapi import DESCRIPTION, MINI_OPERATIONS
 
 ROOT = default_spec_root()
 GROUP_GET = "operations/calendar_groups.yaml"
@@ -230,6 +231,12 @@ def spec_copy(tmp_path: Path) -> Path:
     return target
 
 
+def _position(path: Path, anchor: str) -> tuple[int, int]:
+    text = path.read_text()
+    offset = text.index(anchor)
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _edit(root: Path, case: Broken) -> tuple[Path, int, int]:
     path = root / case.file
     text = path.read_text()
@@ -401,6 +408,22 @@ def test_diff_reports_breaking_changes(
         ),
     }
     assert result.code == 1
+    positions = {
+        f["rule"]: (Path(f["file"]).name, f["line"], f["column"])
+        for f in json.loads(result.out)
+        if f["rule"] in {"diff-operation-removed", "diff-input-required", "diff-type-changed"}
+    }
+    assert positions == {
+        "diff-operation-removed": (
+            "connector.yaml",
+            *_position(spec_copy / "connector.yaml", "operations:\n  - "),
+        ),
+        "diff-input-required": ("calendar_groups.yaml", *_position(groups, "required: [filter]")),
+        "diff-type-changed": (
+            "calendar_groups.yaml",
+            *_position(groups, "calendar_group_id: {type: integer"),
+        ),
+    }
     same = cli("lint", str(old), "--diff", str(old))
     assert same.code == 0
 
@@ -409,3 +432,50 @@ def test_every_rule_is_documented() -> None:
     documented = (Path(__file__).resolve().parents[1] / "docs" / "linter.md").read_text()
     for rule_id, rule in RULES.items():
         assert f"| `{rule_id}` | {rule.severity} | {rule.hint} |" in documented
+
+
+def test_oauth_templates_use_only_auth_fields(spec_copy: Path) -> None:
+    path, line, column = _edit(
+        spec_copy,
+        Broken(
+            "template-undeclared",
+            "connector.yaml",
+            "oauth2/{{ 'v2.0/' if api_version == 'v2.0' else '' }}token",
+            "oauth2/{{ 'v2.0/' if api_verison == 'v2.0' else '' }}token",
+            "token_url:",
+        ),
+    )
+    found = {(f.rule, f.file, f.line, f.column, f.message) for f in lint(spec_copy)}
+    assert (
+        "template-undeclared",
+        str(path.resolve()),
+        line,
+        column,
+        "oauth2.token_url uses 'api_verison', which is not an authentication field",
+    ) in found
+
+
+def test_openapi_and_diff_findings_point_at_the_operation(spec_copy: Path, tmp_path: Path) -> None:
+    description = tmp_path / "graph.yaml"
+    description.write_text(json.dumps(DESCRIPTION))
+    (spec_copy / "operations" / "mini.yaml").write_text(
+        MINI_OPERATIONS.replace(
+            'path: "/me/events/{{ event_id }}/accept"', 'path: "/me/events/{{ event_id }}/acept"'
+        )
+    )
+    manifest = spec_copy / "connector.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "  - operations/calendars.yaml\n", "  - operations/mini.yaml\n"
+        )
+    )
+    text = (spec_copy / "operations" / "mini.yaml").read_text()
+    offset = text.index('path: "/me/events/{{ event_id }}/acept"')
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    found = [
+        (f.line, f.column)
+        for f in lint(spec_copy, description)
+        if f.rule == "openapi-path" and "'respond'" in f.message
+    ]
+    assert found == [(line, column)]

@@ -176,6 +176,7 @@ def _check_raw(
                 "auth-secret-unmarked",
                 f"auth field {field.get('key')!r} holds a credential but is not marked secret",
             )
+    _check_auth_templates(report, manifest)
     places: dict[str, tuple[Located, int]] = {}
     for document in operation_files:
         for index, raw in enumerate(_list(document.data, "operations")):
@@ -195,6 +196,34 @@ def _check_raw(
                 places[name] = (document, index)
             _check_operation(report, at, raw, traits)
     return places
+
+
+def _check_auth_templates(report: Report, manifest: Located) -> None:
+    """The OAuth templates are rendered with the auth form's fields (and `resource`) only."""
+    authentication = (
+        manifest.data.get("authentication") if isinstance(manifest.data, dict) else None
+    )
+    if not isinstance(authentication, dict) or not isinstance(authentication.get("oauth2"), dict):
+        return
+    fields = {str(f.get("key")) for f in _list(authentication, "fields") if isinstance(f, dict)}
+    for key, template in authentication["oauth2"].items():
+        try:
+            unknown = names_used(template, {}) - fields - {"resource"}
+        except TemplateSyntaxError as exc:
+            report.at(
+                manifest,
+                ("authentication", "oauth2", key),
+                "template-syntax",
+                f"oauth2.{key}: {exc.message}",
+            )
+            continue
+        for name in sorted(unknown):
+            report.at(
+                manifest,
+                ("authentication", "oauth2", key),
+                "template-undeclared",
+                f"oauth2.{key} uses {name!r}, which is not an authentication field",
+            )
 
 
 def _check_operation(
