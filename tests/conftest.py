@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import mscal
 from mscal.cli import main
+from mscal.spec import default_spec_root
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 # A token that must never show up anywhere but the Authorization header.
@@ -20,6 +23,18 @@ CANARY_TOKEN = "canary-access-token-7f3c9e1d5b"
 @pytest.fixture(scope="session")
 def connector() -> mscal.Connector:
     return mscal.load_connector()
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped spec to break on purpose."""
+    root = default_spec_root()
+    target = tmp_path / "connector"
+    target.mkdir()
+    shutil.copy(root / "connector.yaml", target)
+    for folder in ("operations", "schemas"):
+        shutil.copytree(root / folder, target / folder)
+    return target
 
 
 @pytest.fixture

@@ -221,16 +221,6 @@ CORPUS = [
 ]
 
 
-@pytest.fixture
-def spec_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "connector"
-    target.mkdir()
-    shutil.copy(ROOT / "connector.yaml", target)
-    for folder in ("operations", "schemas"):
-        shutil.copytree(ROOT / folder, target / folder)
-    return target
-
-
 def _position(path: Path, anchor: str) -> tuple[int, int]:
     text = path.read_text()
     offset = text.index(anchor)

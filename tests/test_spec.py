@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,16 +83,6 @@ def test_a_wrong_example_is_reported(connector: mscal.Connector) -> None:
         "method is GET, the example says POST",
         "URL is https://graph.microsoft.com/v1.0/me/calendars?%24top=2, the example says https://x/",
     ]
-
-
-@pytest.fixture
-def spec_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "connector"
-    target.mkdir()
-    shutil.copy(ROOT / "connector.yaml", target)
-    shutil.copytree(ROOT / "operations", target / "operations")
-    shutil.copytree(ROOT / "schemas", target / "schemas")
-    return target
 
 
 def _edit(path: Path, old: str, new: str) -> None:
