@@ -53,6 +53,7 @@ class Authentication:
             "type": "object",
             "properties": {f.key: f.schema for f in spec.auth_fields},
             "additionalProperties": False,
+            "allOf": list(spec.manifest["authentication"].get("rules") or []),
         }
         error = best_match(
             Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(

@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
     run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
 
+    from mscal.auth_cli import add_parsers
+
+    add_parsers(commands, _Parser)
+
     sandbox = commands.add_parser("sandbox", help="serve the local Microsoft Graph service")
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: loopback)"
@@ -145,6 +149,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     from mscal.api import load_connector
 
     connector = load_connector(args.spec)
+    if args.command == "auth":
+        from mscal.auth_cli import run_auth
+
+        return run_auth(connector, args)
     if args.command == "operations":
         return _operations(connector, as_json=args.json)
     if args.command == "describe":
@@ -177,14 +185,16 @@ def _run(connector: Any, args: argparse.Namespace) -> int:
     for assignment in args.set:
         _assign(inputs, assignment, described["input_schema"])
 
-    token = args.token or os.environ.get(TOKEN_ENV)
-    if args.auth and token:
+    if args.auth and args.token:
         raise UsageError("give either --auth or --token, not both")
+    token = args.token or os.environ.get(TOKEN_ENV)
     if args.auth:
-        raise UsageError(
-            f"no authentication named {args.auth!r}: named authentications are not stored yet; "
-            f"use --token or ${TOKEN_ENV}"
-        )
+        from mscal.auth_cli import stored_connection
+
+        tokens, authentication = stored_connection(connector, args.auth)
+        base_url = args.base_url or authentication.base_url
+        _print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
+        return 0
     if not token:
         raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
     auth = connector.authentication(

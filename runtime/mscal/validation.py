@@ -88,6 +88,11 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
     """Turn jsonschema's error into one sentence naming the field and the rule it broke."""
     path = _field_path(error.absolute_path)
     rule = str(error.validator)
+    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if isinstance(custom, str):
+        # The spec says what to tell the person (the field is the list, not one of its items).
+        field = _field_path([p for p in error.absolute_path if not isinstance(p, int)])
+        return InputError(field, rule, " ".join(custom.split()))
     value: Any = error.validator_value
     instance: Any = error.instance
     if rule == "required":

@@ -207,6 +207,8 @@ class GraphApp:
     def _owner(self, segments: list[str], principal: Principal) -> tuple[Owner, list[str]]:
         if not segments:
             raise bad_request("Invalid request.", "BadRequest")
+        if segments[0] == "organization":
+            return Owner("tenant", "organization", "", "Organization"), segments
         if segments[0] == "places":
             # Places belong to the organization; the tenant stands in as their owner.
             return Owner("tenant", "places", "", "Organization"), segments
@@ -235,8 +237,20 @@ class GraphApp:
         method = ctx.request.method
         cal = self.calendars
         owner = ctx.owner
+        if not rest and owner.kind == "user" and method == "GET":
+            user = cal.find_user(owner.id) or {}
+            return JSONResponse({"@odata.context": f"{ctx.base}/$metadata#users/$entity", **user})
         if not rest:
             raise bad_request("Resource not found for the segment.", "BadRequest")
+        if rest == ["organization"] and method == "GET":
+            organization = {
+                "id": "9c1e3f4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+                "displayName": "Contoso (local)",
+                "verifiedDomains": [{"name": cal.domain, "isDefault": True}],
+            }
+            return JSONResponse(
+                {"@odata.context": f"{ctx.base}/$metadata#organization", "value": [organization]}
+            )
         head = rest[0]
         if head == "places":
             return self._places(ctx, rest[1:])

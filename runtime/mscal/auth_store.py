@@ -1,0 +1,157 @@
+"""Named authentications on disk ("Sandbox", "Production"), as builders keep them.
+
+Personal ones live in the user's config directory; organisational ones in a directory the
+organisation names with MSCAL_SHARED_AUTHENTICATIONS, so a team can share one without sharing a
+home directory. Each is one JSON file, written atomically (a temporary file in the same
+directory, fsynced, then renamed over the old one) with mode 0600, so a crash mid-write never
+leaves a truncated file. A lock file serialises updates, so two processes refreshing the same
+authentication do not overwrite each other's rotated refresh token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mscal.errors import InputError
+
+SHARED_ENV = "MSCAL_SHARED_AUTHENTICATIONS"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+
+
+@dataclass
+class StoredAuthentication:
+    """What a file holds: the form's values, its secrets, and the tokens of the last sign-in."""
+
+    name: str
+    values: dict[str, Any]
+    secrets: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, Any] = field(default_factory=dict)
+    shared: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredAuthentication(name={self.name!r}, values={self.values!r}, "
+            f"secrets={sorted(self.secrets)}, tokens={sorted(self.tokens)}, shared={self.shared})"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"values": self.values, "secrets": self.secrets, "tokens": self.tokens}
+
+
+def default_personal_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("mscal", appauthor=False) / "authentications"
+
+
+class AuthStore:
+    def __init__(self, personal: Path | None = None, shared: Path | None = None) -> None:
+        self.personal = personal or default_personal_dir()
+        env = os.environ.get(SHARED_ENV)
+        self.shared = shared or (Path(env) if env else None)
+
+    def _path(self, name: str, *, shared: bool) -> Path:
+        if not _NAME.match(name):
+            raise InputError(
+                "name", "pattern", "must be 1 to 64 letters, digits, spaces, '.', '_' or '-'"
+            )
+        folder = self.shared if shared else self.personal
+        if folder is None:
+            raise InputError("shared", "missing", f"no shared directory: set {SHARED_ENV}")
+        return folder / f"{name}.json"
+
+    def find(self, name: str) -> Path | None:
+        for shared in (False, True):
+            if shared and self.shared is None:
+                continue
+            path = self._path(name, shared=shared)
+            if path.is_file():
+                return path
+        return None
+
+    def load(self, name: str) -> StoredAuthentication:
+        path = self.find(name)
+        if path is None:
+            raise InputError(
+                "auth", "unknown", f"no authentication named {name!r} (see: mscal auth list)"
+            )
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return StoredAuthentication(
+            name,
+            dict(data.get("values") or {}),
+            dict(data.get("secrets") or {}),
+            dict(data.get("tokens") or {}),
+            shared=path.parent == self.shared,
+        )
+
+    def save(self, record: StoredAuthentication) -> Path:
+        path = self._path(record.name, shared=record.shared)
+        with self._locked(path):
+            _write_atomically(path, record.to_json())
+        return path
+
+    def update_tokens(self, name: str, tokens: dict[str, Any]) -> None:
+        """Store the tokens of a refresh (a rotated refresh token replaces the old one)."""
+        path = self.find(name)
+        if path is None:
+            return
+        with self._locked(path):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            kept = {
+                k: tokens[k]
+                for k in ("access_token", "refresh_token", "expires_at", "scope")
+                if tokens.get(k)
+            }
+            data["tokens"] = {**(data.get("tokens") or {}), **kept}
+            _write_atomically(path, data)
+
+    def names(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for where, folder in (("personal", self.personal), ("shared", self.shared)):
+            if folder is not None and folder.is_dir():
+                found.extend((p.stem, where) for p in sorted(folder.glob("*.json")))
+        return found
+
+    def remove(self, name: str) -> Path:
+        path = self.find(name)
+        if path is None:
+            raise InputError("auth", "unknown", f"no authentication named {name!r}")
+        with self._locked(path):
+            path.unlink()
+        return path
+
+    @contextlib.contextmanager
+    def _locked(self, path: Path) -> Iterator[None]:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(path.with_suffix(".lock"), "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_atomically(path: Path, data: dict[str, Any]) -> None:
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp"
+    )
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

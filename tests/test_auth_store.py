@@ -1,0 +1,234 @@
+"""Named authentications: stored safely, managed from the CLI, used by `mscal run --auth`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import mscal
+from mscal.auth_store import AuthStore, StoredAuthentication
+from mscal.sandbox import Sandbox, create_sandbox
+from mscal.sandbox.server import BackgroundServer
+from mscal.signin import sign_in_without_browser
+from tests.conftest import CliResult
+
+SECRET = "canary-stored-secret-5e4d3c"
+ADELE = "adele@contoso.onmicrosoft.com"
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("MSCAL_SHARED_AUTHENTICATIONS", raising=False)
+    return tmp_path / "config" / "mscal" / "authentications"
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[tuple[Sandbox, str]]:
+    sandbox = create_sandbox(seed=True)
+    with BackgroundServer(sandbox.app) as url:
+        yield sandbox, url
+
+
+def test_files_are_private_and_written_atomically(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = AuthStore()
+    path = store.save(
+        StoredAuthentication("Sandbox", {"client_id": "a"}, {"client_secret": SECRET})
+    )
+    assert path.parent == config
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(config.stat().st_mode) == 0o700
+    before = path.read_text()
+
+    def crash(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("mscal.auth_store.os.replace", crash)
+    with pytest.raises(OSError):
+        store.save(StoredAuthentication("Sandbox", {"client_id": "b"}))
+    assert path.read_text() == before  # the old file is whole
+    assert [p.name for p in config.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_rotated_tokens_replace_the_old_ones(config: Path) -> None:
+    store = AuthStore()
+    store.save(
+        StoredAuthentication(
+            "Prod", {"client_id": "a"}, tokens={"refresh_token": "old", "scope": "s"}
+        )
+    )
+    store.update_tokens(
+        "Prod", {"access_token": "a2", "refresh_token": "new", "expires_at": 123.0, "extra": 1}
+    )
+    assert store.load("Prod").tokens == {
+        "refresh_token": "new",
+        "scope": "s",
+        "access_token": "a2",
+        "expires_at": 123.0,
+    }
+    assert SECRET not in repr(store.load("Prod"))
+
+
+def test_shared_directory_from_the_environment(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MSCAL_SHARED_AUTHENTICATIONS", str(tmp_path / "team"))
+    store = AuthStore()
+    store.save(StoredAuthentication("Team", {"client_id": "a"}, shared=True))
+    store.save(StoredAuthentication("Mine", {"client_id": "b"}))
+    assert store.names() == [("Mine", "personal"), ("Team", "shared")]
+    assert store.load("Team").shared is True
+    assert (tmp_path / "team" / "Team.json").is_file()
+
+
+@pytest.mark.parametrize("name", ["", "../escape", "a/b", ".hidden", "x" * 65])
+def test_names_cannot_escape_the_directory(config: Path, name: str) -> None:
+    with pytest.raises(Exception, match="letters, digits"):
+        AuthStore().save(StoredAuthentication(name, {}))
+
+
+def _app_args(url: str) -> list[str]:
+    return [
+        "--set",
+        "client_id=app-1",
+        "--set",
+        "tenant_id=contoso.onmicrosoft.com",
+        "--set",
+        "grant_type=client_credentials",
+        "--set",
+        "scopes=https://graph.microsoft.com/.default",
+        "--set",
+        f"authority_host={url}",
+        "--set",
+        f"base_url={url}/v1.0",
+    ]
+
+
+def test_cli_add_list_show_test_run_remove(
+    config: Path,
+    local: tuple[Sandbox, str],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, url = local
+    monkeypatch.setenv("APP_SECRET", SECRET)
+    added = cli("auth", "add", "Sandbox", *_app_args(url), "--secret-env", "APP_SECRET")
+    assert added.code == 0 and "Saved authentication 'Sandbox'" in added.out
+    listed = cli("auth", "list")
+    assert listed.out.split()[:4] == [
+        "Sandbox",
+        "personal",
+        "client_credentials",
+        "contoso.onmicrosoft.com",
+    ]
+    shown = cli("auth", "show", "Sandbox").json()
+    assert (
+        shown["secrets"] == {"client_secret": "********"}
+        and shown["values"]["client_id"] == "app-1"
+    )
+    tested = cli("auth", "test", "Sandbox")
+    assert tested.code == 0, tested.err
+    assert "signed in as Contoso (local), the app (client credentials)" in tested.out
+    ran = cli("run", "list_calendars", "--auth", "Sandbox", "--set", f"user_id={ADELE}")
+    assert ran.code == 0 and next(c["name"] for c in ran.json()["value"]) == "Calendar"
+    everything = (
+        added.out + listed.out + json.dumps(shown) + tested.out + ran.out + ran.err + tested.err
+    )
+    assert SECRET not in everything
+    assert cli("auth", "remove", "Sandbox").code == 0
+    assert cli("auth", "show", "Sandbox").code == 2
+
+
+def test_cli_secret_from_stdin_and_never_from_an_argument(
+    config: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = cli("auth", "add", "X", "--set", "client_id=a", "--set", f"client_secret={SECRET}")
+    assert (
+        refused.code == 2
+        and "client_secret: is a secret" in refused.err
+        and SECRET not in refused.err
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRET + "\n"))
+    assert cli("auth", "add", "X", "--set", "client_id=a", "--secret-stdin").code == 0
+    assert AuthStore().load("X").secrets == {"client_secret": SECRET}
+    assert (
+        cli("auth", "add", "X", "--set", "client_id=b").code == 2
+    )  # exists; --replace to overwrite
+    assert cli("auth", "add", "X", "--set", "client_id=b", "--replace").code == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        (["tenant_id=not a tenant"], "tenant_id", "Directory (tenant) ID"),
+        (
+            ["grant_type=client_credentials", "tenant_id=common"],
+            "tenant_id",
+            "needs your own tenant",
+        ),
+        (
+            [
+                "grant_type=client_credentials",
+                "tenant_id=contoso.com",
+                "scopes=https://graph.microsoft.com/Calendars.Read",
+            ],
+            "scopes",
+            "set scopes to",
+        ),
+        (
+            [
+                "scopes=https://graph.microsoft.com/.default,https://graph.microsoft.com/Calendars.Read"
+            ],
+            "scopes",
+            "cannot be mixed",
+        ),
+        (["nonsense=1"], "nonsense", "not a field"),
+    ],
+)
+def test_cli_add_explains_tenant_and_scope_rules(
+    config: Path, cli: Callable[..., CliResult], fields: list[str], field: str, words: str
+) -> None:
+    argv = [arg for f in ["client_id=a", *fields] for arg in ("--set", f)]
+    result = cli("auth", "add", "Bad", *argv)
+    assert result.code == 2
+    assert result.err.startswith(f"mscal: error: {field}: ") and words in result.err
+    assert not config.exists() or list(config.glob("*.json")) == []
+
+
+def test_run_with_a_signed_in_authentication_saves_the_rotated_refresh_token(
+    config: Path, local: tuple[Sandbox, str], cli: Callable[..., CliResult]
+) -> None:
+    _, url = local
+    form = {
+        "client_id": "person-app",
+        "tenant_id": "contoso.onmicrosoft.com",
+        "authority_host": url,
+        "base_url": f"{url}/v1.0",
+    }
+    signed_in = sign_in_without_browser(mscal.load_connector().spec, form, ADELE)
+    assert signed_in.refresh_token is not None
+    first_refresh = signed_in.refresh_token.reveal()
+    store = AuthStore()
+    store.save(
+        StoredAuthentication(
+            "Me",
+            dict(signed_in.values),
+            tokens={"refresh_token": first_refresh, "access_token": "expired", "expires_at": 0},
+        )
+    )
+    ran = cli("run", "get_calendar", "--auth", "Me")
+    assert ran.code == 0, ran.err
+    saved = store.load("Me").tokens
+    assert saved["refresh_token"] != first_refresh and saved["access_token"] != "expired"
+    assert "Calendars.ReadWrite" in saved["scope"]
+    tested = cli("auth", "test", "Me")
+    assert f"signed in as {ADELE}, a person (delegated)" in tested.out
+    assert os.environ.get("MSCAL_ACCESS_TOKEN") is None
