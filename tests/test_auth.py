@@ -195,8 +195,9 @@ def test_refused_grant_is_a_clear_auth_error(
     )
     with pytest.raises(mscal.AuthError) as caught:
         connector.run("list_calendars", {"user_id": "u"}, auth=_app_auth(connector))
-    assert str(caught.value) == (
-        "token request refused: invalid_client: AADSTS7000215: Invalid client secret provided."
+    assert str(caught.value).startswith(
+        "token request refused: invalid_client: AADSTS7000215: Invalid client secret provided. "
+        "To fix: the client secret is wrong or expired: create a new one in the app registration"
     )
     assert len(httpx2_mock.get_requests()) == 1
 
@@ -332,3 +333,34 @@ def test_token_is_absent_from_exceptions_and_tracebacks(
     text = "".join(traceback.format_exception(caught.value)) + repr(caught.value)
     assert CANARY_TOKEN not in text
     assert CANARY_TOKEN not in repr(caught.value.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("700082", "sign in again"),
+        ("65001", "an administrator must grant consent"),
+        ("90002", "check the tenant ID"),
+        ("1234567", None),
+    ],
+)
+def test_aadsts_codes_come_with_what_to_do(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector, code: str, words: str | None
+) -> None:
+    httpx2_mock.add_response(
+        url=TOKEN_V2,
+        status_code=400,
+        json={
+            "error": "invalid_grant",
+            "error_description": f"AADSTS{code}: Something happened.\r\nTrace ID: x",
+        },
+    )
+    auth = connector.authentication({"client_id": "a", "tenant_id": TENANT}, refresh_token=REFRESH)
+    with pytest.raises(mscal.AuthError) as caught:
+        connector.run("get_calendar", auth=auth)
+    message = str(caught.value)
+    assert message.startswith(
+        f"token request refused: invalid_grant: AADSTS{code}: Something happened."
+    )
+    assert (words in message) if words else ("To fix" not in message)
+    assert REFRESH not in message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
@@ -190,6 +191,9 @@ class OAuth2Tokens:
         self._expires_at = authentication.expires_at
         self._leeway = float(spec.manifest["authentication"].get("refresh_leeway_seconds", 300))
         self._on_token = on_token
+        self._advice = {
+            str(k): str(v) for k, v in (spec.manifest["authentication"].get("advice") or {}).items()
+        }
         self._lock = threading.Lock()
         self._alock: asyncio.Lock | None = None
         if not self._client_id:
@@ -261,12 +265,12 @@ class OAuth2Tokens:
 
     def _call(self, client: Any) -> dict[str, Any]:
         method, kwargs = self._grant()
-        with token_errors():
+        with token_errors(self._advice):
             return dict(getattr(client, method)(**kwargs))
 
     async def _acall(self, client: Any) -> dict[str, Any]:
         method, kwargs = self._grant()
-        with token_errors():
+        with token_errors(self._advice):
             return dict(await getattr(client, method)(**kwargs))
 
     def _refresh_value(self) -> str:
@@ -289,22 +293,25 @@ class OAuth2Tokens:
 
 
 @contextlib.contextmanager
-def token_errors() -> Iterator[None]:
+def token_errors(advice: Mapping[str, str] | None = None) -> Iterator[None]:
     """Token endpoint failures as AuthErrors that carry the AADSTS reason, never a secret."""
     from authlib.integrations.base_client import OAuthError
 
     try:
         yield
     except OAuthError as exc:
-        raise AuthError(_oauth_message(exc)) from None
+        raise AuthError(_oauth_message(exc, advice)) from None
     except httpx2.HTTPError as exc:
         raise AuthError(f"token request failed: {type(exc).__name__}") from None
 
 
-def _oauth_message(exc: Exception) -> str:
+def _oauth_message(exc: Exception, advice: Mapping[str, str] | None = None) -> str:
     error = getattr(exc, "error", None) or "token_error"
     description = (getattr(exc, "description", None) or "").split("\r\n")[0].strip()
-    return f"token request refused: {error}" + (f": {description}" if description else "")
+    message = f"token request refused: {error}" + (f": {description}" if description else "")
+    code = re.match(r"AADSTS(\d+)", description)
+    tip = (advice or {}).get(code.group(1)) if code else None
+    return f"{message} To fix: {' '.join(tip.split())}." if tip else message
 
 
 def _origin_of(base_url: str) -> str:

@@ -53,7 +53,7 @@ def sign_in_without_browser(
             raise AuthError(
                 f"sign-in did not redirect back with a code (HTTP {answer.status_code})"
             )
-        with token_errors():
+        with token_errors(spec.manifest["authentication"].get("advice")):
             token = client.fetch_token(
                 endpoints.token_url, authorization_response=location, code_verifier=verifier
             )
