@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -364,3 +366,74 @@ def test_aadsts_codes_come_with_what_to_do(
     )
     assert (words in message) if words else ("To fix" not in message)
     assert REFRESH not in message
+
+
+def test_fifty_concurrent_operations_on_an_expired_token_refresh_once(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    token_requests: list[int] = []
+
+    def token_endpoint(request: httpx2.Request) -> httpx2.Response:
+        token_requests.append(1)
+        return httpx2.Response(
+            200,
+            json={
+                "access_token": "fresh",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": NEW_REFRESH,
+            },
+        )
+
+    httpx2_mock.add_callback(token_endpoint, url=TOKEN_V2, is_reusable=True)
+    httpx2_mock.add_response(
+        url=f"{GRAPH}/me/calendar",
+        json={"id": "c"},
+        is_reusable=True,
+        match_headers={"Authorization": "Bearer fresh"},
+    )
+    auth = connector.authentication(
+        {"client_id": "a", "tenant_id": TENANT},
+        access_token="stale",
+        refresh_token=REFRESH,
+        expires_at=time.time() - 10,
+    )
+
+    async def fifty() -> list[object]:
+        async with connector.async_session(auth) as session:
+            return list(await asyncio.gather(*(session.run("get_calendar") for _ in range(50))))
+
+    assert asyncio.run(fifty()) == [{"id": "c"}] * 50
+    assert len(token_requests) == 1
+
+    token_requests.clear()
+    threaded = connector.authentication(
+        {"client_id": "a", "tenant_id": TENANT},
+        access_token="stale",
+        refresh_token=REFRESH,
+        expires_at=time.time() - 10,
+    )
+    with connector.session(threaded) as session, ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: session.run("get_calendar"), range(50)))
+    assert results == [{"id": "c"}] * 50
+    assert len(token_requests) == 1
+
+
+def test_a_failed_refresh_keeps_a_still_valid_token(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    httpx2_mock.add_response(url=TOKEN_V2, status_code=503, text="unavailable")
+    httpx2_mock.add_response(
+        url=f"{GRAPH}/me/calendar",
+        json={"id": "c"},
+        match_headers={"Authorization": "Bearer still-good"},
+    )
+    # Inside the refresh margin (five minutes) but not expired: a refresh is tried, fails, and
+    # the current token is used rather than failing the operation.
+    auth = connector.authentication(
+        {"client_id": "a", "tenant_id": TENANT},
+        access_token="still-good",
+        refresh_token=REFRESH,
+        expires_at=time.time() + 60,
+    )
+    assert connector.run("get_calendar", auth=auth) == {"id": "c"}

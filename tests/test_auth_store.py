@@ -6,6 +6,8 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -232,3 +234,40 @@ def test_run_with_a_signed_in_authentication_saves_the_rotated_refresh_token(
     tested = cli("auth", "test", "Me")
     assert f"signed in as {ADELE}, a person (delegated)" in tested.out
     assert os.environ.get("MSCAL_ACCESS_TOKEN") is None
+
+
+def test_two_processes_sharing_a_store_refresh_once(
+    config: Path, local: tuple[Sandbox, str], tmp_path: Path
+) -> None:
+    sandbox, url = local
+    form = {
+        "client_id": "shared-app",
+        "tenant_id": "contoso.onmicrosoft.com",
+        "authority_host": url,
+        "base_url": f"{url}/v1.0",
+    }
+    signed_in = sign_in_without_browser(mscal.load_connector().spec, form, ADELE)
+    assert signed_in.refresh_token is not None
+    AuthStore().save(
+        StoredAuthentication(
+            "Both",
+            dict(signed_in.values),
+            tokens={
+                "refresh_token": signed_in.refresh_token.reveal(),
+                "access_token": "expired",
+                "expires_at": 0,
+            },
+        )
+    )
+    refreshes_before = len(sandbox.store.find("refresh"))
+    command = [sys.executable, "-m", "mscal.cli", "run", "get_calendar", "--auth", "Both"]
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    processes = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=60) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], results
+    assert len(sandbox.store.find("refresh")) - refreshes_before == 1  # one rotation, not two

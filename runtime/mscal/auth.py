@@ -171,8 +171,24 @@ class CallableToken:
         return await asyncio.to_thread(self._supply, force)
 
 
+class TokenPersistence(Protocol):
+    """Where tokens are kept between processes (a named authentication's file, say)."""
+
+    def locked(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def load(self) -> dict[str, Any]: ...
+
+    def save(self, token: dict[str, Any]) -> None: ...
+
+
 class OAuth2Tokens:
-    """Client-credentials and refresh-token grants against the spec's token endpoint."""
+    """Client-credentials and refresh-token grants against the spec's token endpoint.
+
+    With a persistence, a refresh happens under its lock after re-reading it: a process that
+    finds a fresh token another one just got uses that instead of spending its own refresh
+    token (which rotation would have revoked). A refresh that fails while the current token is
+    still valid keeps the current token.
+    """
 
     can_refresh = True
 
@@ -181,8 +197,10 @@ class OAuth2Tokens:
         spec: Spec,
         authentication: Authentication,
         on_token: Callable[[dict[str, Any]], None] | None = None,
+        persistence: TokenPersistence | None = None,
     ) -> None:
         values = authentication.values
+        self._persistence = persistence
         self._grant_type = str(values.get("grant_type", "authorization_code"))
         self._client_id = values.get("client_id")
         self._secret = authentication.secrets.get("client_secret")
@@ -225,10 +243,40 @@ class OAuth2Tokens:
             current = None if force else self._fresh()
             if current is not None:
                 return current
-            from authlib.integrations.httpx_client import OAuth2Client
+            shared = self._persistence.locked() if self._persistence else contextlib.nullcontext()
+            with shared:
+                if self._persistence is not None and self._adopt(self._persistence.load()):
+                    return self._access.reveal()  # type: ignore[union-attr]
+                from authlib.integrations.httpx_client import OAuth2Client
 
-            with OAuth2Client(**self._client_kwargs()) as client:
-                return self._store(self._call(client))
+                try:
+                    with OAuth2Client(**self._client_kwargs()) as client:
+                        token = self._call(client)
+                except AuthError:
+                    if not force and self._still_valid():
+                        return self._access.reveal()  # type: ignore[union-attr]
+                    raise
+                return self._store(token)
+
+    def _adopt(self, stored: dict[str, Any]) -> bool:
+        """Take a fresh token another process stored meanwhile (not the one we already have)."""
+        access, expires_at = stored.get("access_token"), stored.get("expires_at")
+        ours = self._access.reveal() if self._access else None
+        if not access or access == ours or not expires_at:
+            return False
+        if float(expires_at) - time.time() <= self._leeway:
+            return False
+        self._access, self._expires_at = Secret(str(access)), float(expires_at)
+        if stored.get("refresh_token"):
+            self._refresh = Secret(str(stored["refresh_token"]))
+        return True
+
+    def _still_valid(self) -> bool:
+        return (
+            self._access is not None
+            and self._expires_at is not None
+            and self._expires_at > time.time()
+        )
 
     async def atoken(self, force: bool = False) -> str:
         if self._alock is None:
@@ -237,6 +285,9 @@ class OAuth2Tokens:
             current = None if force else self._fresh()
             if current is not None:
                 return current
+            if self._persistence is not None:
+                # The shared lock is a file lock: take it off the event loop.
+                return await asyncio.to_thread(self.token, force)
             from authlib.integrations.httpx_client import AsyncOAuth2Client
 
             async with AsyncOAuth2Client(**self._client_kwargs()) as client:
@@ -287,6 +338,8 @@ class OAuth2Tokens:
         self._expires_at = float(expires_at) if expires_at else None
         if token.get("refresh_token"):
             self._refresh = Secret(str(token["refresh_token"]))  # rotation: the new one wins
+        if self._persistence is not None:
+            self._persistence.save(token)
         if self._on_token is not None:
             self._on_token(token)
         return str(access)
@@ -324,6 +377,7 @@ def token_source(
     spec: Spec,
     authentication: Authentication,
     on_token: Callable[[dict[str, Any]], None] | None = None,
+    persistence: TokenPersistence | None = None,
 ) -> TokenSource:
     """The token source an authentication calls for."""
     values = authentication.values
@@ -332,7 +386,7 @@ def token_source(
     )
     if authentication.access_token is not None and not can_grant:
         return StaticToken(authentication.access_token)
-    return OAuth2Tokens(spec, authentication, on_token)
+    return OAuth2Tokens(spec, authentication, on_token, persistence)
 
 
 class BearerAuth(httpx2.Auth):

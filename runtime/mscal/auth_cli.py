@@ -154,9 +154,8 @@ def stored_connection(
         refresh_token=tokens.get("refresh_token"),
         expires_at=tokens.get("expires_at"),
     )
-    return token_source(
-        connector.spec, authentication, on_token=lambda token: store.update_tokens(name, token)
-    ), authentication
+    persistence = store.persistence(name)
+    return token_source(connector.spec, authentication, persistence=persistence), authentication
 
 
 def _test(connector: Connector, name: str, store: AuthStore) -> int:

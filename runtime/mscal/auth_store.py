@@ -105,14 +105,17 @@ class AuthStore:
         if path is None:
             return
         with self._locked(path):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            kept = {
-                k: tokens[k]
-                for k in ("access_token", "refresh_token", "expires_at", "scope")
-                if tokens.get(k)
-            }
-            data["tokens"] = {**(data.get("tokens") or {}), **kept}
-            _write_atomically(path, data)
+            self._write_tokens(path, tokens)
+
+    def _write_tokens(self, path: Path, tokens: dict[str, Any]) -> None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        names = ("access_token", "refresh_token", "expires_at", "scope")
+        kept = {k: tokens[k] for k in names if tokens.get(k)}
+        data["tokens"] = {**(data.get("tokens") or {}), **kept}
+        _write_atomically(path, data)
+
+    def persistence(self, name: str) -> StoredTokens:
+        return StoredTokens(self, name)
 
     def names(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -138,6 +141,29 @@ class AuthStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class StoredTokens:
+    """A named authentication's tokens, shared between processes under its file lock."""
+
+    def __init__(self, store: AuthStore, name: str) -> None:
+        self._store = store
+        self._name = name
+
+    def _path(self) -> Path:
+        path = self._store.find(self._name)
+        if path is None:
+            raise InputError("auth", "unknown", f"no authentication named {self._name!r}")
+        return path
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        return self._store._locked(self._path())
+
+    def load(self) -> dict[str, Any]:
+        return self._store.load(self._name).tokens
+
+    def save(self, token: dict[str, Any]) -> None:
+        self._store._write_tokens(self._path(), token)  # the caller holds the lock
 
 
 def _write_atomically(path: Path, data: dict[str, Any]) -> None:
