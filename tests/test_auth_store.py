@@ -8,12 +8,16 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 import mscal
+from mscal.auth_login import sign_in_with_browser
 from mscal.auth_store import AuthStore, StoredAuthentication
 from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
@@ -271,3 +275,73 @@ def test_two_processes_sharing_a_store_refresh_once(
     results = [p.communicate(timeout=60) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], results
     assert len(sandbox.store.find("refresh")) - refreshes_before == 1  # one rotation, not two
+
+
+def _person_form(url: str) -> dict[str, object]:
+    return {
+        "client_id": "person-app",
+        "tenant_id": "contoso.onmicrosoft.com",
+        "authority_host": url,
+        "base_url": f"{url}/v1.0",
+    }
+
+
+def test_browser_sign_in_through_the_loopback_listener(local: tuple[Sandbox, str]) -> None:
+    _, url = local
+    connector = mscal.load_connector()
+    authentication = connector.authentication(_person_form(url))
+    shown: list[str] = []
+    result: dict[str, object] = {}
+
+    def sign_in() -> None:
+        result.update(
+            sign_in_with_browser(
+                connector.spec, authentication, show=shown.append, open_browser=False, timeout=20
+            )
+        )
+
+    thread = threading.Thread(target=sign_in)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not shown and time.monotonic() < deadline:
+        time.sleep(0.01)
+    page = shown[0].removeprefix("Open this page to sign in: ")
+    assert "code_challenge_method=S256" in page and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in page
+    redirect = httpx2.get(
+        page, follow_redirects=False
+    )  # the local platform signs in without a page
+    assert redirect.status_code == 302
+    landing = httpx2.get(redirect.headers["location"])  # the browser arrives at the listener
+    assert "You are signed in" in landing.text
+    thread.join(timeout=10)
+    assert result["access_token"] and result["refresh_token"]
+    assert "Calendars.ReadWrite" in str(result["scope"])
+
+
+def test_device_code_sign_in_from_the_cli(
+    config: Path, local: tuple[Sandbox, str], cli: Callable[..., CliResult]
+) -> None:
+    _, url = local
+    argv = [arg for key, value in _person_form(url).items() for arg in ("--set", f"{key}={value}")]
+    assert cli("auth", "add", "Device", *argv).code == 0
+    assert cli("run", "get_calendar", "--auth", "Device").code == 1  # not signed in yet
+    signed = cli("auth", "login", "Device", "--device-code")
+    assert signed.code == 0, signed.err
+    assert "enter the code" in signed.err and "Signed in" in signed.out
+    tested = cli("auth", "test", "Device")
+    assert "signed in as adele@contoso.onmicrosoft.com, a person (delegated)" in tested.out
+    app = cli(
+        "auth",
+        "add",
+        "App",
+        "--set",
+        "client_id=a",
+        "--set",
+        "tenant_id=contoso.com",
+        "--set",
+        "grant_type=client_credentials",
+        "--set",
+        "scopes=https://graph.microsoft.com/.default",
+    )
+    assert app.code == 0
+    assert cli("auth", "login", "App").code == 2  # app-only needs no sign-in

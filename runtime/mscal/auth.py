@@ -102,6 +102,7 @@ class OAuthEndpoints:
 
     authorize_url: str
     token_url: str
+    device_code_url: str
     token_params: dict[str, str]
     client_auth_method: str
 
@@ -123,6 +124,7 @@ def oauth_endpoints(spec: Spec, values: Mapping[str, Any]) -> OAuthEndpoints:
     return OAuthEndpoints(
         authorize_url=str(render(templates.value(oauth["authorize_url"]), context)),
         token_url=str(render(templates.value(oauth["token_url"]), context)),
+        device_code_url=str(render(templates.value(oauth.get("device_code_url", "")), context)),
         token_params={k: str(v) for k, v in render(templates.value(params), context).items()},
         client_auth_method=str(oauth["token_endpoint_auth_method"]),
     )

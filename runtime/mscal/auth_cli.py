@@ -41,6 +41,16 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
     add.add_argument(
         "--replace", action="store_true", help="replace an authentication of that name"
     )
+    login = verbs.add_parser("login", help="sign in interactively and keep the tokens")
+    login.add_argument("name")
+    login.add_argument(
+        "--device-code",
+        action="store_true",
+        help="sign in on another device (for machines with no browser)",
+    )
+    login.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in page; do not open it"
+    )
     verbs.add_parser("list", help="the saved authentications")
     for verb, text in (
         ("show", "one authentication, secrets masked"),
@@ -55,6 +65,8 @@ def run_auth(connector: Connector, args: argparse.Namespace, store: AuthStore | 
     verb = args.auth_command
     if verb == "add":
         return _add(connector, args, store)
+    if verb == "login":
+        return _login(connector, args, store)
     if verb == "list":
         for name, where in store.names():
             record = store.load(name)
@@ -126,6 +138,30 @@ def _add(connector: Connector, args: argparse.Namespace, store: AuthStore) -> in
         shared=args.shared,
     )
     print(f"Saved authentication {args.name!r} to {store.save(record)}")
+    return 0
+
+
+def _login(connector: Connector, args: argparse.Namespace, store: AuthStore) -> int:
+    from mscal.auth_login import sign_in_with_browser, sign_in_with_device_code
+
+    record = store.load(args.name)
+    if record.values.get("grant_type") == "client_credentials":
+        raise InputError(
+            "grant_type",
+            "login",
+            "an app-only (client_credentials) authentication needs no "
+            "sign-in: test it with mscal auth test",
+        )
+    authentication = Authentication.from_form(connector.spec, {**record.values, **record.secrets})
+    show = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - stdout stays quiet
+    if args.device_code:
+        token = sign_in_with_device_code(connector.spec, authentication, show=show)
+    else:
+        token = sign_in_with_browser(
+            connector.spec, authentication, show=show, open_browser=not args.no_browser
+        )
+    store.update_tokens(args.name, token)
+    print(f"Signed in: authentication {args.name!r} is ready (mscal auth test {args.name})")
     return 0
 
 
