@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -345,3 +346,34 @@ def test_device_code_sign_in_from_the_cli(
     )
     assert app.code == 0
     assert cli("auth", "login", "App").code == 2  # app-only needs no sign-in
+
+
+def test_no_secret_or_token_in_debug_logs(
+    config: Path,
+    local: tuple[Sandbox, str],
+    caplog: pytest.LogCaptureFixture,
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, url = local
+    caplog.set_level(logging.DEBUG)  # every logger, httpx2, httpcore2 and authlib included
+    for name in ("httpx2", "httpcore2", "authlib", "mscal", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    monkeypatch.setenv("APP_SECRET", SECRET)
+    assert cli("auth", "add", "Logged", *_app_args(url), "--secret-env", "APP_SECRET").code == 0
+    ran = cli("run", "list_calendars", "--auth", "Logged", "--set", f"user_id={ADELE}")
+    assert ran.code == 0
+    signed_in = sign_in_without_browser(mscal.load_connector().spec, _person_form(url), ADELE)
+    refresh = signed_in.refresh_token.reveal() if signed_in.refresh_token else ""
+    AuthStore().save(
+        StoredAuthentication(
+            "LoggedMe",
+            dict(signed_in.values),
+            tokens={"refresh_token": refresh, "access_token": "expired", "expires_at": 0},
+        )
+    )
+    assert cli("run", "get_calendar", "--auth", "LoggedMe").code == 0
+    tokens = AuthStore().load("LoggedMe").tokens
+    assert caplog.records, "DEBUG logging should have captured something"
+    for canary in (SECRET, refresh, tokens["refresh_token"], tokens["access_token"]):
+        assert canary not in caplog.text
