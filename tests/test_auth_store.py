@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
 import io
 import json
 import logging
@@ -13,11 +15,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import httpx2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from pytest_httpx2 import HTTPXMock
 
 import mscal
+from mscal.auth import certificate_parts
 from mscal.auth_login import sign_in_with_browser
 from mscal.auth_store import AuthStore, StoredAuthentication
 from mscal.sandbox import Sandbox, create_sandbox
@@ -377,3 +386,107 @@ def test_no_secret_or_token_in_debug_logs(
     assert caplog.records, "DEBUG logging should have captured something"
     for canary in (SECRET, refresh, tokens["refresh_token"], tokens["access_token"]):
         assert canary not in caplog.text
+
+
+def _certificate_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mscal test app")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode() + private.decode()
+
+
+def test_client_credentials_with_a_certificate(
+    config: Path,
+    local: tuple[Sandbox, str],
+    cli: Callable[..., CliResult],
+    tmp_path: Path,
+    httpx2_mock: HTTPXMock,
+) -> None:
+    pem = _certificate_pem()
+    (tmp_path / "app.pem").write_text(pem)
+
+    def cert_args(authority: str, base: str) -> list[str]:
+        fields = [
+            "client_id=app-1",
+            "tenant_id=contoso.onmicrosoft.com",
+            "grant_type=client_credentials",
+            "scopes=https://graph.microsoft.com/.default",
+            f"authority_host={authority}",
+            f"base_url={base}",
+        ]
+        return [
+            *(a for f in fields for a in ("--set", f)),
+            "--certificate-file",
+            str(tmp_path / "app.pem"),
+        ]
+
+    assert (
+        cli(
+            "auth",
+            "add",
+            "Cert",
+            *cert_args("https://login.example.test", "https://graph.microsoft.com/v1.0"),
+        ).code
+        == 0
+    )
+    shown = cli("auth", "show", "Cert").json()
+    assert shown["secrets"] == {"client_certificate": "********"}
+    assert "PRIVATE KEY" not in json.dumps(shown)
+
+    token_url = "https://login.example.test/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    httpx2_mock.add_response(
+        url=token_url,
+        json={"access_token": "cert-token", "token_type": "Bearer", "expires_in": 3600},
+    )
+    httpx2_mock.add_response(
+        url="https://graph.microsoft.com/v1.0/users/u1/calendar", json={"id": "c"}
+    )
+    assert cli("run", "get_calendar", "--auth", "Cert", "--set", "user_id=u1").code == 0
+    form = dict(parse_qsl(httpx2_mock.get_requests()[0].content.decode()))
+    assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    assert "client_secret" not in form
+    header, claims = (
+        json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+        for p in form["client_assertion"].split(".")[:2]
+    )
+    assert (header["alg"], header["x5t"]) == ("RS256", certificate_parts(pem)[1])
+    assert (claims["iss"], claims["sub"], claims["aud"]) == ("app-1", "app-1", token_url)
+    assert form["client_id"] == "app-1"  # required by the Microsoft identity platform
+
+
+def test_client_credentials_with_a_certificate_end_to_end(
+    config: Path, local: tuple[Sandbox, str], cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    _, url = local
+    (tmp_path / "app.pem").write_text(_certificate_pem())
+    fields = [
+        "client_id=app-1",
+        "tenant_id=contoso.onmicrosoft.com",
+        "grant_type=client_credentials",
+        "scopes=https://graph.microsoft.com/.default",
+        f"authority_host={url}",
+        f"base_url={url}/v1.0",
+    ]
+    argv = [
+        *(a for f in fields for a in ("--set", f)),
+        "--certificate-file",
+        str(tmp_path / "app.pem"),
+    ]
+    assert cli("auth", "add", "CertLocal", *argv).code == 0
+    # The local identity platform checks the assertion's claims and its x5t header.
+    ran = cli("run", "list_calendars", "--auth", "CertLocal", "--set", f"user_id={ADELE}")
+    assert ran.code == 0, ran.err
+    assert "PRIVATE KEY" not in ran.out + ran.err

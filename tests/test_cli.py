@@ -97,6 +97,7 @@ def test_describe_inlines_every_ref(cli: Callable[..., CliResult]) -> None:
         "client_id",
         "tenant_id",
         "client_secret",
+        "client_certificate",
         "scopes",
         "offline_access",
         "grant_type",

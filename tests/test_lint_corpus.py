@@ -153,7 +153,11 @@ CORPUS = [
         "Cookie: x",
     ),
     Broken(
-        "auth-secret-unmarked", "connector.yaml", "      secret: true\n", "", "key: client_secret"
+        "auth-secret-unmarked",
+        "connector.yaml",
+        "      secret: true\n    - key: client_certificate",
+        "    - key: client_certificate",
+        "key: client_secret",
     ),
     Broken(
         "missing-title",

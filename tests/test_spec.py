@@ -35,8 +35,9 @@ def test_auth_form_has_help_and_defaults(connector: mscal.Connector) -> None:
     assert fields["grant_type"]["schema"]["enum"] == ["authorization_code", "client_credentials"]
     assert fields["authority_host"]["schema"]["default"] == "https://login.microsoftonline.com"
     assert fields["offline_access"]["schema"]["type"] == "boolean"
-    assert [k for k, f in fields.items() if f["secret"]] == ["client_secret"]
+    assert [k for k, f in fields.items() if f["secret"]] == ["client_secret", "client_certificate"]
     assert {k for k, f in fields.items() if f["advanced"]} == {
+        "client_certificate",
         "grant_type",
         "authority_host",
         "base_url",

@@ -218,8 +218,12 @@ class OAuth2Tokens:
         self._alock: asyncio.Lock | None = None
         if not self._client_id:
             raise AuthError("client_id: is required to obtain a token")
-        if self._grant_type == "client_credentials" and not self._secret:
-            raise AuthError("client_secret: is required for the client_credentials grant")
+        self._certificate = authentication.secrets.get("client_certificate")
+        if self._grant_type == "client_credentials" and not (self._secret or self._certificate):
+            raise AuthError(
+                "client_secret: a client secret or a client certificate is required for the "
+                "client_credentials grant"
+            )
         if self._grant_type != "client_credentials" and not (self._refresh or self._access):
             raise AuthError(
                 "this authentication has no token yet: sign in interactively first, or pass "
@@ -296,6 +300,19 @@ class OAuth2Tokens:
                 return self._store(await self._acall(client))
 
     def _client_kwargs(self) -> dict[str, Any]:
+        if self._certificate is not None:
+            from authlib.oauth2.rfc7523 import PrivateKeyJWT
+
+            key, thumbprint = certificate_parts(self._certificate.reveal())
+            # A signed assertion names the certificate by its SHA-1 thumbprint (x5t), as the
+            # Microsoft identity platform requires.
+            return {
+                "client_id": self._client_id,
+                "client_secret": key,
+                "token_endpoint_auth_method": PrivateKeyJWT(
+                    self._token_url, headers={"x5t": thumbprint}, alg="RS256"
+                ),
+            }
         return {
             "client_id": self._client_id,
             "client_secret": self._secret.reveal() if self._secret else None,
@@ -305,9 +322,13 @@ class OAuth2Tokens:
     def _grant(self) -> tuple[str, dict[str, Any]]:
         """The authlib client method and arguments for this authentication's grant."""
         if self._grant_type == "client_credentials":
+            # With a certificate, authlib leaves client_id out of the form (RFC 7523 makes it
+            # optional); the Microsoft identity platform requires it.
+            identity = {"client_id": self._client_id} if self._certificate is not None else {}
             return "fetch_token", {
                 "url": self._token_url,
                 "grant_type": "client_credentials",
+                **identity,
                 **self._params,
             }
         return "refresh_token", {
@@ -345,6 +366,29 @@ class OAuth2Tokens:
         if self._on_token is not None:
             self._on_token(token)
         return str(access)
+
+
+def certificate_parts(pem: str) -> tuple[str, str]:
+    """The private key (PEM) and the certificate's x5t thumbprint from one PEM bundle."""
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except ValueError:
+        raise AuthError(
+            "client_certificate: needs the certificate and its unencrypted private key in one PEM"
+        ) from None
+    thumbprint = (
+        base64.urlsafe_b64encode(certificate.fingerprint(hashes.SHA1())).decode().rstrip("=")
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return private, thumbprint
 
 
 @contextlib.contextmanager

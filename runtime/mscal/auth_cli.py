@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from mscal.api import Connector
@@ -37,6 +38,11 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
     )
     add.add_argument(
         "--shared", action="store_true", help="save it in the organisation's shared directory"
+    )
+    add.add_argument(
+        "--certificate-file",
+        metavar="PEM",
+        help="the client certificate and its private key, for app-only sign-in",
     )
     add.add_argument(
         "--replace", action="store_true", help="replace an authentication of that name"
@@ -130,6 +136,11 @@ def _add(connector: Connector, args: argparse.Namespace, store: AuthStore) -> in
         if args.secret_env not in os.environ:
             raise InputError("secret_env", "missing", f"the variable {args.secret_env} is not set")
         secrets["client_secret"] = os.environ[args.secret_env]
+    if args.certificate_file:
+        try:
+            secrets["client_certificate"] = Path(args.certificate_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError("certificate_file", "read", f"cannot read: {exc.strerror}") from None
     authentication = Authentication.from_form(connector.spec, {**values, **secrets})
     record = StoredAuthentication(
         args.name,
