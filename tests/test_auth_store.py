@@ -207,15 +207,27 @@ def test_cli_secret_from_stdin_and_never_from_an_argument(
             "cannot be mixed",
         ),
         (["nonsense=1"], "nonsense", "not a field"),
+        (["grant_type=client_credentials", "tenant_id=contoso.com"], "client_secret", None),
     ],
 )
 def test_cli_add_explains_tenant_and_scope_rules(
-    config: Path, cli: Callable[..., CliResult], fields: list[str], field: str, words: str
+    config: Path,
+    cli: Callable[..., CliResult],
+    fields: list[str],
+    field: str,
+    words: str | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("APP_SECRET", SECRET)
     argv = [arg for f in ["client_id=a", *fields] for arg in ("--set", f)]
-    result = cli("auth", "add", "Bad", *argv)
+    if words is None:  # the app-only case: the secret is what is missing, so give none
+        result = cli("auth", "add", "Bad", *argv)
+        words = "needs a client secret"
+    else:
+        result = cli("auth", "add", "Bad", *argv, "--secret-env", "APP_SECRET")
     assert result.code == 2
     assert result.err.startswith(f"mscal: error: {field}: ") and words in result.err
+    assert SECRET not in result.err
     assert not config.exists() or list(config.glob("*.json")) == []
 
 
@@ -329,9 +341,13 @@ def test_browser_sign_in_through_the_loopback_listener(local: tuple[Sandbox, str
 
 
 def test_device_code_sign_in_from_the_cli(
-    config: Path, local: tuple[Sandbox, str], cli: Callable[..., CliResult]
+    config: Path,
+    local: tuple[Sandbox, str],
+    cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, url = local
+    monkeypatch.setenv("APP_SECRET", SECRET)
     argv = [arg for key, value in _person_form(url).items() for arg in ("--set", f"{key}={value}")]
     assert cli("auth", "add", "Device", *argv).code == 0
     assert cli("run", "get_calendar", "--auth", "Device").code == 1  # not signed in yet
@@ -352,6 +368,8 @@ def test_device_code_sign_in_from_the_cli(
         "grant_type=client_credentials",
         "--set",
         "scopes=https://graph.microsoft.com/.default",
+        "--secret-env",
+        "APP_SECRET",
     )
     assert app.code == 0
     assert cli("auth", "login", "App").code == 2  # app-only needs no sign-in
@@ -490,3 +508,37 @@ def test_client_credentials_with_a_certificate_end_to_end(
     ran = cli("run", "list_calendars", "--auth", "CertLocal", "--set", f"user_id={ADELE}")
     assert ran.code == 0, ran.err
     assert "PRIVATE KEY" not in ran.out + ran.err
+
+
+@pytest.mark.parametrize("grant", ["client_credentials", "refresh_token"])
+def test_v1_token_endpoint_end_to_end(
+    config: Path, local: tuple[Sandbox, str], cli: Callable[..., CliResult], grant: str
+) -> None:
+    _, url = local
+    if grant == "client_credentials":
+        argv = [*_app_args(url), "--set", "api_version=v1.0"]
+        assert cli("auth", "add", "V1", *argv).code == 2  # the app-only grant needs a credential
+        os.environ["V1_SECRET"] = SECRET
+        try:
+            assert cli("auth", "add", "V1", *argv, "--secret-env", "V1_SECRET").code == 0
+        finally:
+            del os.environ["V1_SECRET"]
+        ran = cli("run", "get_calendar", "--auth", "V1", "--set", f"user_id={ADELE}")
+    else:
+        signed_in = sign_in_without_browser(mscal.load_connector().spec, _person_form(url), ADELE)
+        values = {**signed_in.values, "api_version": "v1.0"}
+        assert signed_in.refresh_token is not None
+        AuthStore().save(
+            StoredAuthentication(
+                "V1",
+                values,
+                tokens={
+                    "refresh_token": signed_in.refresh_token.reveal(),
+                    "access_token": "expired",
+                    "expires_at": 0,
+                },
+            )
+        )
+        ran = cli("run", "get_calendar", "--auth", "V1")
+    assert ran.code == 0, ran.err
+    assert ran.json()["isDefaultCalendar"] is True

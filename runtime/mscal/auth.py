@@ -64,8 +64,10 @@ class Authentication:
         if error is not None:
             problem = describe_error(error)
             # Never echo a rejected value of a secret field back.
-            secret_keys = {f.key for f in spec.auth_fields if f.secret}
-            if problem.field in secret_keys:
+            secret_values = [
+                str(given[f.key]) for f in spec.auth_fields if f.secret and given.get(f.key)
+            ]
+            if any(value in problem.message for value in secret_values):
                 problem = InputError(problem.field, problem.rule, f"is not valid ({problem.rule})")
             raise problem
         plain: dict[str, Any] = {}

@@ -90,8 +90,14 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
     rule = str(error.validator)
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
     if isinstance(custom, str):
-        # The spec says what to tell the person (the field is the list, not one of its items).
-        field = _field_path([p for p in error.absolute_path if not isinstance(p, int)])
+        # The spec says what to tell the person, and which field a rule across fields is about
+        # (for a list, the list rather than one of its items).
+        named = error.schema.get("x-field") if isinstance(error.schema, dict) else None
+        field = (
+            str(named)
+            if named
+            else _field_path([p for p in error.absolute_path if not isinstance(p, int)])
+        )
         return InputError(field, rule, " ".join(custom.split()))
     value: Any = error.validator_value
     instance: Any = error.instance
