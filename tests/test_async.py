@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
 from tests.conftest import CANARY_TOKEN, GRAPH
-from tests.test_operations import CASES, Case
+from tests.test_operations import CASES, Case, sent_body
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -29,7 +28,7 @@ def test_async_run_matches_the_request_table(
     assert (request.method, str(request.url)) == (case.method, case.url)
     assert request.headers["Authorization"] == f"Bearer {CANARY_TOKEN}"
     if case.body is not None:
-        assert json.loads(request.content) == case.body
+        assert sent_body(case, request.content) == case.body
     assert result == case.result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -221,8 +222,9 @@ def test_a_post_that_may_have_arrived_is_not_resent(
     httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     httpx2_mock.add_exception(httpx2.ReadTimeout("lost"))
+    # create_calendar has no de-duplication: sent twice, it could make two calendars.
     with pytest.raises(mscal.TransportError, match="ReadTimeout"):
-        run("create_event", {"event": {"subject": "S"}})
+        run("create_calendar", {"calendar": {"name": "S"}})
     assert len(httpx2_mock.get_requests()) == 1
     assert no_sleep == []
 
@@ -305,3 +307,24 @@ def test_a_delta_link_elsewhere_is_refused(httpx2_mock: HTTPXMock, run: Callable
     with pytest.raises(mscal.PagingError, match="refused to follow"):
         run("sync_calendar_view", {"delta_link": "https://evil.example/v1.0/me/calendarView/delta"})
     assert httpx2_mock.get_requests() == []
+
+
+def test_a_create_that_may_have_arrived_is_resent_with_the_same_transaction_id(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
+) -> None:
+    httpx2_mock.add_exception(httpx2.ReadTimeout("answer lost"))
+    httpx2_mock.add_response(status_code=201, json={"id": "e1"})
+    assert run("create_event", {"event": {"subject": "S"}}) == {"id": "e1"}
+    first, second = (json.loads(r.content) for r in httpx2_mock.get_requests())
+    assert first["transactionId"] == second["transactionId"]
+    assert len(first["transactionId"]) == 36
+    assert len(no_sleep) == 1
+
+
+def test_the_callers_transaction_id_is_kept(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(status_code=201, json={"id": "e1"})
+    run("create_event", {"event": {"subject": "S", "transactionId": "mine-1"}})
+    request = httpx2_mock.get_request()
+    assert request is not None and json.loads(request.content)["transactionId"] == "mine-1"

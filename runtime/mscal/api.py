@@ -80,6 +80,7 @@ class CompiledOperation:
             max_items=max_items,
             result=self.result,
             upload=self.upload,
+            idempotent=self.operation.idempotent,
         )
 
 

@@ -65,6 +65,7 @@ class Call:
     max_items: int | None = None
     result: Compiled | None = None
     upload: Upload | None = None
+    idempotent: bool = False
 
 
 def operation_flow(call: Call) -> Flow:
@@ -170,7 +171,7 @@ def exchange(
         try:
             response: httpx2.Response = yield Bare(request) if bare else request
         except httpx2.TransportError as exc:
-            if attempt < policy.max_retries and _may_resend(request, exc):
+            if attempt < policy.max_retries and _may_resend(request, exc, call.idempotent):
                 yield Wait(policy.delay(attempt, None), f"transport error: {type(exc).__name__}")
                 attempt += 1
                 continue
@@ -187,11 +188,12 @@ def exchange(
         return response
 
 
-def _may_resend(request: httpx2.Request, exc: httpx2.TransportError) -> bool:
+def _may_resend(request: httpx2.Request, exc: httpx2.TransportError, idempotent: bool) -> bool:
     # A connection that never opened carried nothing; anything later may have reached the
-    # server, so only idempotent methods are sent again.
+    # server, so only idempotent requests are sent again: by method, or because the operation
+    # says so (create_event carries a transactionId that Graph de-duplicates).
     never_sent = isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout))
-    return never_sent or request.method in IDEMPOTENT_METHODS
+    return never_sent or idempotent or request.method in IDEMPOTENT_METHODS
 
 
 def _body(response: httpx2.Response) -> Any:

@@ -23,7 +23,7 @@ from jsonschema.exceptions import best_match
 from mscal.errors import ConnectorError, SpecError
 from mscal.guard import ALLOWED_METHODS, FORBIDDEN_HEADERS
 from mscal.lint_rules import RULES, Finding
-from mscal.templating import FILTERS
+from mscal.templating import FILTERS, GLOBALS
 from mscal.validation import FORMAT_CHECKER
 from mscal.yaml_positions import Located, YamlError, load_located
 
@@ -34,6 +34,7 @@ _LITERAL_KEYS = ("name", "title", "description", "group")
 _TEMPLATE = re.compile(r"\{\{|\{%")
 _PARSER = Environment()
 _PARSER.filters.update(FILTERS)
+_PARSER.globals.update(GLOBALS)
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 

@@ -57,6 +57,7 @@ class Operation:
     pagination: dict[str, Any]
     upload: dict[str, Any] | None
     permissions: dict[str, list[str]] | None
+    idempotent: bool
     result: str | None
     examples: tuple[dict[str, Any], ...]
 
@@ -282,6 +283,7 @@ def _build_operation(
         else {},
         upload=raw.get("upload"),
         permissions=raw.get("permissions"),
+        idempotent=bool(raw.get("idempotent", False)),
         result=raw.get("result"),
         examples=tuple(raw.get("examples") or ()),
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -74,6 +75,13 @@ def _base64_size(value: str | None) -> int:
     return len(text) * 3 // 4 - text[-2:].count("=")
 
 
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+# Functions spec templates may call (e.g. a client-chosen id that makes a create safe to retry).
+GLOBALS: dict[str, Callable[..., Any]] = {"uuid": _new_uuid}
+
 # The filters spec templates may use, in every environment that reads them.
 FILTERS: dict[str, Callable[..., Any]] = {
     "csv": _csv,
@@ -117,6 +125,7 @@ class Templates:
         )
         for env in (self._paths, self._values):
             env.filters.update(FILTERS)
+            env.globals.update(GLOBALS)
 
     def path(self, source: str) -> ValueTemplate:
         try:

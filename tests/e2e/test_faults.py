@@ -96,27 +96,39 @@ def test_token_expiry_is_refreshed_once(
     assert faults.faults.requests - before == 2  # the 401, then the replay with a fresh token
 
 
-def test_a_dropped_connection_after_commit(
-    faults: Sandbox, connector: mscal.Connector, adele: mscal.Authentication
+def test_a_dropped_connection_after_commit_does_not_duplicate_events(
+    faults: Sandbox,
+    connector: mscal.Connector,
+    adele: mscal.Authentication,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    faults.faults.add("drop method=POST path=/events times=1")
-    with pytest.raises(mscal.TransportError):
-        connector.run(
-            "create_event",
-            {
-                "event": {
-                    "subject": "Committed but unanswered",
-                    "start": {"dateTime": "2026-12-09T10:00:00", "timeZone": "UTC"},
-                    "end": {"dateTime": "2026-12-09T11:00:00", "timeZone": "UTC"},
-                }
-            },
-            auth=adele,
-        )
-    found = connector.run(
-        "list_events", {"filter": "subject eq 'Committed but unanswered'"}, auth=adele
+    # Every create is committed and its answer dropped; the runtime resends it with the same
+    # transactionId, which the service de-duplicates: 100 runs, exactly 100 events.
+    monkeypatch.setattr("mscal.drivers.time.sleep", lambda _s: None)
+    calendar = connector.run(
+        "create_calendar", {"calendar": {"name": "Dropped answers"}}, auth=adele
     )
-    assert len(found["value"]) == 1  # the write happened; only the answer was lost
-    connector.run("delete_event", {"event_id": found["value"][0]["id"]}, auth=adele)
+    before = faults.faults.requests
+    with connector.session(adele) as session:
+        for number in range(100):
+            faults.faults.add("drop method=POST path=/events$ times=1")  # this run's first attempt
+            session.run(
+                "create_event",
+                {
+                    "calendar_id": calendar["id"],
+                    "event": {
+                        "subject": f"Run {number}",
+                        "start": {"dateTime": "2026-12-09T10:00:00", "timeZone": "UTC"},
+                        "end": {"dateTime": "2026-12-09T11:00:00", "timeZone": "UTC"},
+                    },
+                },
+            )
+        events = session.run(
+            "list_events", {"calendar_id": calendar["id"], "all_pages": True, "top": 100}
+        )
+    assert faults.faults.requests - before == 200 + 1  # each create twice, and the listing
+    assert sorted(e["subject"] for e in events["value"]) == sorted(f"Run {n}" for n in range(100))
+    connector.run("delete_calendar", {"calendar_id": calendar["id"]}, auth=adele)
 
 
 def test_mailbox_concurrency_is_limited_to_four(
