@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import mscal
 from mscal.lint import lint
+from mscal.owner_forms import owner_forms
 from mscal.spec import default_spec_root
 from tests.conftest import CliResult
 
@@ -231,3 +233,18 @@ def test_lint_cli_with_openapi(mini: Path, tmp_path: Path, cli: Callable[..., Cl
     assert missing.code == 2 and "cannot read" in missing.err
     (tmp_path / "bad.yaml").write_text("just: text\n")
     assert cli("lint", str(mini), "--openapi", str(tmp_path / "bad.yaml")).code == 2
+
+
+def test_every_operation_but_the_raw_request_has_owner_forms() -> None:
+    # A form the schema wrongly rules out would be silently skipped by the OpenAPI check.
+    connector = mscal.load_connector()
+    without = [
+        name
+        for name, operation in connector.spec.operations.items()
+        if not list(owner_forms(connector, operation))
+    ]
+    assert without == ["raw_http_request"]
+    sync = connector.spec.operation("sync_calendar_view")
+    assert (
+        len(list(owner_forms(connector, sync))) == 7
+    )  # me, users, group; default, calendar, in a group

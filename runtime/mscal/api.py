@@ -22,7 +22,7 @@ from mscal.describe import describe_connector, describe_operation
 from mscal.drivers import adrive, drive
 from mscal.flow import Call, Upload, follow_link, operation_flow
 from mscal.guard import Origin
-from mscal.paging import Paginator, paginator_from_spec
+from mscal.paging import FOLLOW_ALL, MAX_ITEMS, Paginator, paginator_from_spec
 from mscal.request import RequestBuilder
 from mscal.retry import RetryPolicy
 from mscal.spec import Operation, Spec, load_spec
@@ -61,8 +61,8 @@ class CompiledOperation:
         follow = False
         max_items = None
         if self.paginator is not None:
-            follow = bool(values.get("all_pages"))
-            max_items = values.get("max_items")
+            follow = bool(values.get(FOLLOW_ALL))
+            max_items = values.get(MAX_ITEMS)
             follow = follow or max_items is not None
             resume = next((values[k] for k in self.paginator.resume_inputs if values.get(k)), None)
             if resume:

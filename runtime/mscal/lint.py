@@ -23,6 +23,7 @@ from jsonschema.exceptions import best_match
 from mscal.errors import ConnectorError, SpecError
 from mscal.guard import ALLOWED_METHODS, FORBIDDEN_HEADERS
 from mscal.lint_rules import RULES, Finding
+from mscal.paging import FOLLOW_ALL, MAX_ITEMS
 from mscal.templating import FILTERS, GLOBALS
 from mscal.validation import FORMAT_CHECKER
 from mscal.yaml_positions import Located, YamlError, load_located
@@ -483,7 +484,9 @@ def _check_templates(
                 "template-undeclared",
                 f"operation {name!r} uses {variable!r}, which is not one of its inputs",
             )
-    for unused in sorted(inputs - used - _PAGING_INPUTS):
+    # The pager, not a template, reads the paging inputs and the links a listing resumes from.
+    paging = {FOLLOW_ALL, MAX_ITEMS, *operation.pagination.get("resume_inputs", ["next_link"])}
+    for unused in sorted(inputs - used - (paging if operation.paginated else set())):
         report.at(
             document,
             (*base, "inputs", unused),
@@ -516,10 +519,6 @@ def _present(
     """Whether an input is sure to be given where it is printed: it is required, an enclosing
     {% if %} tests it, or an input that an enclosing {% if %} tests requires it."""
     return name in required or name in guards or any(name in dependent.get(g, ()) for g in guards)
-
-
-# Paging inputs are read by the runtime's pager, not by templates.
-_PAGING_INPUTS = frozenset({"all_pages", "max_items", "next_link", "delta_link"})
 
 
 def _names(expression: nodes.Node) -> set[str]:

@@ -10,24 +10,19 @@ name action parameters in PascalCase), `fn()` matches `fn`, and `@odata.type` is
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError
-from jsonschema import Draft202012Validator
 
 from mscal.errors import ConnectorError
+from mscal.owner_forms import owner_forms
 from mscal.spec import Operation, read_yaml
 
 if TYPE_CHECKING:
     from mscal.api import Connector
-
-_PLACEHOLDER = "ZZP{}ZZ"
-# Input errors that only mean "a placeholder is not a real value", not "this form is invalid".
-_VALUE_RULES = frozenset({"format", "pattern", "type", "enum", "minLength", "maxLength", "const"})
 
 
 def normalize(path: str) -> str:
@@ -125,36 +120,12 @@ class Description:
 
 def openapi_findings(connector: Connector, description: Description) -> list[tuple[str, str, str]]:
     """(operation, rule, message) for each mismatch; the linter places them in the spec."""
-    from mscal.lint import names_used
-
-    spec = connector.spec
     findings: list[tuple[str, str, str]] = []
-    for operation in spec.operations.values():
-        path_source = str(operation.request.get("path", ""))
-        if "raw_path" in path_source:
-            continue  # the raw request is generic by design
+    for operation in connector.spec.operations.values():
         compiled = connector.compiled(operation.name)
-        described = connector.describe(operation.name)["input_schema"]
-        shaping = sorted(names_used(path_source, spec.fragments) & set(operation.input_names))
-        for inputs in _owner_forms(described, shaping):
+        for inputs in owner_forms(connector, operation):
             findings.extend(_check_form(connector, description, operation, compiled, inputs))
     return sorted(set(findings))
-
-
-def _owner_forms(schema: dict[str, Any], shaping: list[str]) -> Iterator[dict[str, str]]:
-    required = set(schema.get("required") or [])
-    optional = [name for name in shaping if name not in required]
-    validator = Draft202012Validator(schema)
-    numbering = {name: _PLACEHOLDER.format(i) for i, name in enumerate(shaping)}
-    for size in range(len(optional) + 1):
-        for chosen in itertools.combinations(optional, size):
-            inputs = {name: numbering[name] for name in [*sorted(required & set(shaping)), *chosen]}
-            # Fill other required inputs so the schema judges only the form, not missing values.
-            for name in required - set(inputs):
-                inputs[name] = numbering.get(name, "x")
-            errors = [e for e in validator.iter_errors(inputs) if e.validator not in _VALUE_RULES]
-            if not errors:
-                yield inputs
 
 
 def _check_form(
@@ -164,23 +135,20 @@ def _check_form(
     compiled: Any,
     inputs: dict[str, str],
 ) -> list[tuple[str, str, str]]:
-    def finding(_where: str, _severity: str, rule: str, message: str) -> tuple[str, str, str]:
+    def finding(rule: str, message: str) -> tuple[str, str, str]:
         return (operation.name, rule, message)
 
-    where = str(operation.source)
     context = compiled.builder.context(inputs)
     try:
         path = compiled.builder._path.render(context)
         method = str(operation.request["method"]).lower()
     except TemplateError as exc:
-        return [finding(where, "error", "openapi-render", f"operation {operation.name!r}: {exc}")]
+        return [finding("openapi-render", f"operation {operation.name!r}: {exc}")]
     shown = re.sub(r"ZZP\d+ZZ", "{…}", path)
     entry = description.paths.get(normalize(path))
     if entry is None:
         return [
             finding(
-                where,
-                "error",
                 "openapi-path",
                 f"operation {operation.name!r}: {method.upper()} {shown} is not in the description",
             )
@@ -190,8 +158,6 @@ def _check_form(
         allowed = ", ".join(m.upper() for m in item if m != "parameters")
         return [
             finding(
-                where,
-                "error",
                 "openapi-method",
                 f"operation {operation.name!r}: {raw} has no {method.upper()} (it has {allowed})",
             )
@@ -203,8 +169,6 @@ def _check_form(
         if name.lower() not in accepted:
             problems.append(
                 finding(
-                    where,
-                    "error",
                     "openapi-query",
                     f"operation {operation.name!r}: {method.upper()} {raw} does not accept {name}",
                 )
@@ -215,8 +179,6 @@ def _check_form(
         if known is None:
             problems.append(
                 finding(
-                    where,
-                    "error",
                     "openapi-body",
                     f"operation {operation.name!r}: {method.upper()} {raw} takes no request body",
                 )
@@ -226,8 +188,6 @@ def _check_form(
                 if name.lower() not in known:
                     problems.append(
                         finding(
-                            where,
-                            "error",
                             "openapi-body",
                             f"operation {operation.name!r}: {name!r} is not a property of the "
                             f"request body of {method.upper()} {raw}",

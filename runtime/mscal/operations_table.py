@@ -5,14 +5,11 @@ python -m mscal.operations_table > docs/operations.md
 
 from __future__ import annotations
 
-import itertools
-import re
 import sys
-from typing import Any
 
 from mscal.api import Connector, load_connector
 from mscal.describe import required_permissions
-from mscal.lint import names_used
+from mscal.owner_forms import owner_forms, placeholder, shaping_inputs
 
 _HEADER = """# Operations
 
@@ -26,37 +23,19 @@ a test keeps this file identical to that output.
 
 def endpoints(connector: Connector, name: str) -> list[str]:
     operation = connector.spec.operation(name)
-    source = str(operation.request.get("path", ""))
-    if "raw_path" in source:
+    if "raw_path" in str(operation.request.get("path", "")):
         return ["any Graph endpoint (method and path given as inputs)"]
-    compiled = connector.compiled(name)
-    schema = connector.describe(name)["input_schema"]
-    required = set(schema.get("required") or [])
-    shaping = sorted(names_used(source, connector.spec.fragments) & set(operation.input_names))
-    optional = [n for n in shaping if n not in required]
+    builder = connector.compiled(name).builder
+    shaping = shaping_inputs(connector, operation)
+    method = str(operation.request["method"]).upper()
     seen: list[str] = []
-    for size in range(len(optional) + 1):
-        for chosen in itertools.combinations(optional, size):
-            inputs = {n: "{" + n + "}" for n in [*sorted(required & set(shaping)), *chosen]}
-            if _excluded(schema, inputs):
-                continue
-            path = compiled.builder._path.render(compiled.builder.context(inputs))
-            path = re.sub(r"%7B(\w+)%7D", r"{\1}", path)
-            line = f"{str(operation.request['method']).upper()} {path}"
-            if line not in seen:
-                seen.append(line)
+    for inputs in owner_forms(connector, operation):
+        path = builder._path.render(builder.context(inputs))
+        for index, input_name in enumerate(shaping):
+            path = path.replace(placeholder(index), "{" + input_name + "}")
+        if f"{method} {path}" not in seen:
+            seen.append(f"{method} {path}")
     return seen
-
-
-def _excluded(schema: dict[str, Any], inputs: dict[str, str]) -> bool:
-    for rule in schema.get("allOf") or []:
-        pair = (rule.get("not") or {}).get("required")
-        if pair and all(name in inputs for name in pair):
-            return True
-    for name, needs in (schema.get("dependentRequired") or {}).items():
-        if name in inputs and not all(n in inputs for n in needs):
-            return True
-    return False
 
 
 def render(connector: Connector) -> str:

@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 from mscal.errors import PagingError
 
+# Inputs the runtime's pager reads by these names (the spec's paging trait declares them).
+FOLLOW_ALL, MAX_ITEMS = "all_pages", "max_items"
+
 
 class Paginator(Protocol):
     @property
