@@ -9,7 +9,7 @@ with connector.session(auth) as session:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -18,18 +18,19 @@ from typing import Any
 import httpx2
 
 from mscal.auth import Authentication, BearerAuth, CallableToken, TokenSource, token_source
+from mscal.concurrency import MailboxSlots
 from mscal.describe import describe_connector, describe_operation
 from mscal.drivers import adrive, drive
+from mscal.error_mapping import ErrorHints, hints_from_spec
 from mscal.flow import Call, Upload, follow_link, operation_flow
 from mscal.guard import Origin
+from mscal.limits import PHASE_TIMEOUT, Limits
 from mscal.paging import FOLLOW_ALL, MAX_ITEMS, Paginator, paginator_from_spec
 from mscal.request import RequestBuilder
 from mscal.retry import RetryPolicy
 from mscal.spec import Operation, Spec, load_spec
 from mscal.templating import Templates
 from mscal.validation import InputValidator
-
-TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 
 
 class CompiledOperation:
@@ -48,12 +49,22 @@ class CompiledOperation:
         self.paginator: Paginator | None = (
             paginator_from_spec(operation.pagination) if operation.paginated else None
         )
+        self.limits = connector.limits.merged(operation.limits)
 
-    def prepare(self, connector: Connector, inputs: Mapping[str, Any], origin: Origin) -> Call:
+    def prepare(
+        self,
+        connector: Connector,
+        inputs: Mapping[str, Any],
+        origin: Origin,
+        *,
+        limits: Limits | None = None,
+        slot_of: Callable[[str], Hashable | None] | None = None,
+    ) -> Call:
         """Validate and render; raises InputError before anything could be sent."""
-        values = self.validator.validate(inputs)
+        limits = limits or self.limits
+        values = self.validator.validate(inputs, max_depth=limits.input_depth)
         defaults = connector.default_headers
-        request = self.builder.build(values, origin, defaults)
+        request = self.builder.build(values, origin, defaults, max_body_bytes=limits.body_bytes)
         client_request_id = None
         if connector.request_id_header:
             client_request_id = str(uuid.uuid4())
@@ -81,6 +92,9 @@ class CompiledOperation:
             result=self.result,
             upload=self.upload,
             idempotent=self.operation.idempotent,
+            limits=limits,
+            error_hints=connector.error_hints,
+            slot_of=slot_of,
         )
 
 
@@ -120,11 +134,34 @@ class Connector:
 
     @cached_property
     def templates(self) -> Templates:
-        return Templates(self.spec.fragments)
+        return Templates(self.spec.fragments, max_chars=self.limits.template_chars)
 
     @cached_property
     def retry(self) -> RetryPolicy:
         return RetryPolicy.from_spec(self.spec.defaults.get("retry"))
+
+    @cached_property
+    def limits(self) -> Limits:
+        return Limits.from_spec(self.spec.defaults.get("limits"))
+
+    @cached_property
+    def error_hints(self) -> ErrorHints:
+        return hints_from_spec(self.spec.defaults.get("error_hints"))
+
+    @cached_property
+    def mailbox_slots(self) -> MailboxSlots | None:
+        """Per-mailbox concurrency slots shared by this connector's sessions (None: no limit)."""
+        return self._new_slots(None)
+
+    def slots_for(self, per_mailbox: int | None) -> MailboxSlots | None:
+        return self.mailbox_slots if per_mailbox is None else self._new_slots(per_mailbox)
+
+    def _new_slots(self, per_mailbox: int | None) -> MailboxSlots | None:
+        raw = self.spec.defaults.get("concurrency") or {}
+        limit = per_mailbox or raw.get("per_mailbox")
+        if not limit or not raw.get("mailbox"):
+            return None
+        return MailboxSlots(int(limit), str(raw["mailbox"]))
 
     @cached_property
     def default_headers(self) -> dict[str, str]:
@@ -180,11 +217,47 @@ class Connector:
         """Build an Authentication from the auth form's values (validated, defaults applied)."""
         return Authentication.from_form(self.spec, values, **tokens)
 
-    def session(self, auth: Tokens, *, base_url: str | None = None) -> Session:
-        return Session(self, auth, base_url=base_url)
+    def session(
+        self,
+        auth: Tokens,
+        *,
+        base_url: str | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        limits: Mapping[str, Any] | None = None,
+        max_in_flight_per_mailbox: int | None = None,
+    ) -> Session:
+        """A pooled sync session.
 
-    def async_session(self, auth: Tokens, *, base_url: str | None = None) -> AsyncSession:
-        return AsyncSession(self, auth, base_url=base_url)
+        `limits` overrides the spec's limits for every operation (e.g. `{"deadline_seconds":
+        30}`); `max_in_flight_per_mailbox` replaces Graph's limit of 4 (a session with its own
+        value keeps its own slots); `transport` replaces the network (tests, proxies).
+        """
+        return Session(
+            self,
+            auth,
+            base_url=base_url,
+            transport=transport,
+            limits=limits,
+            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
+        )
+
+    def async_session(
+        self,
+        auth: Tokens,
+        *,
+        base_url: str | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        limits: Mapping[str, Any] | None = None,
+        max_in_flight_per_mailbox: int | None = None,
+    ) -> AsyncSession:
+        return AsyncSession(
+            self,
+            auth,
+            base_url=base_url,
+            transport=transport,
+            limits=limits,
+            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
+        )
 
     def run(
         self,
@@ -219,24 +292,76 @@ class Connector:
 
 
 class _BaseSession:
-    def __init__(self, connector: Connector, auth: Tokens, *, base_url: str | None) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        auth: Tokens,
+        *,
+        base_url: str | None,
+        limits: Mapping[str, Any] | None,
+        max_in_flight_per_mailbox: int | None,
+    ) -> None:
         self.connector = connector
         self.origin, self._auth = connector._connection(auth, base_url)
+        self._limits = dict(limits or {})
+        Limits().merged(self._limits)  # unknown names fail here, not at the first call
+        self._slots = connector.slots_for(max_in_flight_per_mailbox)
+        self._slot_of = _slot_keys(self._slots, self.origin, auth)
 
     def prepare(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
-        return self.connector.compiled(operation).prepare(self.connector, inputs or {}, self.origin)
+        compiled = self.connector.compiled(operation)
+        limits = compiled.limits.merged(self._limits) if self._limits else compiled.limits
+        return compiled.prepare(
+            self.connector, inputs or {}, self.origin, limits=limits, slot_of=self._slot_of
+        )
+
+
+def _slot_keys(
+    slots: MailboxSlots | None, origin: Origin, auth: object
+) -> Callable[[str], Hashable | None] | None:
+    """A request path's slot key: Graph counts per app and mailbox, and `/me` is the signed-in
+    user's, so the key holds the origin, the authentication (for /me) and the mailbox."""
+    if slots is None:
+        return None
+    place = (origin.host, origin.port, origin.base_path)
+    principal = id(auth)
+
+    def slot_of(path: str) -> Hashable | None:
+        mailbox = slots.mailbox(path)
+        if mailbox is None:
+            return None
+        return (place, principal if mailbox == "/me" else None, mailbox.lower())
+
+    return slot_of
 
 
 class Session(_BaseSession):
     """Runs operations over one pooled httpx2.Client (no event loop)."""
 
-    def __init__(self, connector: Connector, auth: Tokens, *, base_url: str | None = None) -> None:
-        super().__init__(connector, auth, base_url=base_url)
-        self._client = httpx2.Client(timeout=TIMEOUT, follow_redirects=False)
+    def __init__(
+        self,
+        connector: Connector,
+        auth: Tokens,
+        *,
+        base_url: str | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        limits: Mapping[str, Any] | None = None,
+        max_in_flight_per_mailbox: int | None = None,
+    ) -> None:
+        super().__init__(
+            connector,
+            auth,
+            base_url=base_url,
+            limits=limits,
+            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
+        )
+        self._client = httpx2.Client(
+            timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
+        )
 
     def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
         call = self.prepare(operation, inputs)
-        return drive(operation_flow(call), self._client, self._auth)
+        return drive(operation_flow(call), self._client, self._auth, self._slots)
 
     def close(self) -> None:
         self._client.close()
@@ -251,13 +376,30 @@ class Session(_BaseSession):
 class AsyncSession(_BaseSession):
     """Runs operations over one pooled httpx2.AsyncClient."""
 
-    def __init__(self, connector: Connector, auth: Tokens, *, base_url: str | None = None) -> None:
-        super().__init__(connector, auth, base_url=base_url)
-        self._client = httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+    def __init__(
+        self,
+        connector: Connector,
+        auth: Tokens,
+        *,
+        base_url: str | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        limits: Mapping[str, Any] | None = None,
+        max_in_flight_per_mailbox: int | None = None,
+    ) -> None:
+        super().__init__(
+            connector,
+            auth,
+            base_url=base_url,
+            limits=limits,
+            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
+        )
+        self._client = httpx2.AsyncClient(
+            timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
+        )
 
     async def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
         call = self.prepare(operation, inputs)
-        return await adrive(operation_flow(call), self._client, self._auth)
+        return await adrive(operation_flow(call), self._client, self._auth, self._slots)
 
     async def aclose(self) -> None:
         await self._client.aclose()

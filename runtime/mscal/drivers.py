@@ -1,34 +1,38 @@
-"""Thin drivers that carry out a flow's steps: one over httpx2.Client, one over AsyncClient."""
+"""Thin drivers that carry out a flow's steps: one over httpx2.Client, one over AsyncClient.
+
+A driver sleeps when asked, holds the request's mailbox slot while it is on the wire, sends
+with credentials only when the step allows it, and reads the body up to the step's cap.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 import time
 from typing import Any
 
 import httpx2
 
-from mscal.flow import Bare, Flow, Wait
+from mscal.concurrency import MailboxSlots
+from mscal.errors import ConnectorError
+from mscal.flow import Flow, Send, Wait
+from mscal.response_cap import aread_capped, read_capped
 
-log = logging.getLogger("mscal")
 
-
-def drive(flow: Flow, client: httpx2.Client, auth: httpx2.Auth | None) -> Any:
+def drive(
+    flow: Flow, client: httpx2.Client, auth: httpx2.Auth | None, slots: MailboxSlots | None
+) -> Any:
     try:
         step = next(flow)
         while True:
             if isinstance(step, Wait):
-                log.info("waiting %.2fs before retrying: %s", step.seconds, step.reason)
                 time.sleep(step.seconds)
                 step = flow.send(None)
                 continue
             try:
-                if isinstance(step, Bare):
-                    response = client.send(step.request, auth=None)
-                else:
-                    response = client.send(step, auth=auth)
-            except httpx2.TransportError as exc:
+                response = _send(client, step, auth, slots)
+            except (httpx2.TransportError, ConnectorError) as exc:
+                # The flow decides: retry, or raise with the operation's client-request-id.
                 step = flow.throw(exc)
                 continue
             step = flow.send(response)
@@ -38,21 +42,33 @@ def drive(flow: Flow, client: httpx2.Client, auth: httpx2.Auth | None) -> Any:
         flow.close()
 
 
-async def adrive(flow: Flow, client: httpx2.AsyncClient, auth: httpx2.Auth | None) -> Any:
+def _send(
+    client: httpx2.Client, step: Send, auth: httpx2.Auth | None, slots: MailboxSlots | None
+) -> httpx2.Response:
+    slot = slots.for_thread(step.slot) if slots and step.slot else contextlib.nullcontext()
+    with slot:
+        response = client.send(step.request, auth=auth if step.credentials else None, stream=True)
+        read_capped(response, step.max_bytes)
+    return response
+
+
+async def adrive(
+    flow: Flow,
+    client: httpx2.AsyncClient,
+    auth: httpx2.Auth | None,
+    slots: MailboxSlots | None,
+) -> Any:
     try:
         step = next(flow)
         while True:
             if isinstance(step, Wait):
-                log.info("waiting %.2fs before retrying: %s", step.seconds, step.reason)
                 await asyncio.sleep(step.seconds)
                 step = flow.send(None)
                 continue
             try:
-                if isinstance(step, Bare):
-                    response = await client.send(step.request, auth=None)
-                else:
-                    response = await client.send(step, auth=auth)
-            except httpx2.TransportError as exc:
+                response = await _asend(client, step, auth, slots)
+            except (httpx2.TransportError, ConnectorError) as exc:
+                # The flow decides: retry, or raise with the operation's client-request-id.
                 step = flow.throw(exc)
                 continue
             step = flow.send(response)
@@ -60,3 +76,21 @@ async def adrive(flow: Flow, client: httpx2.AsyncClient, auth: httpx2.Auth | Non
         return stop.value
     finally:
         flow.close()
+
+
+async def _asend(
+    client: httpx2.AsyncClient,
+    step: Send,
+    auth: httpx2.Auth | None,
+    slots: MailboxSlots | None,
+) -> httpx2.Response:
+    if slots is None or step.slot is None:
+        response = await client.send(
+            step.request, auth=auth if step.credentials else None, stream=True
+        )
+        await aread_capped(response, step.max_bytes)
+        return response
+    async with slots.for_task(step.slot):
+        response = await client.send(step.request, auth=auth, stream=True)
+        await aread_capped(response, step.max_bytes)
+    return response

@@ -1,18 +1,51 @@
-"""Mapping an error response to one typed GraphError, using the envelope the spec declares."""
+"""Mapping an error response to one typed GraphError, using the envelope the spec declares,
+and the advice the spec attaches to particular errors (`defaults.error_hints`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 
-from mscal.errors import GraphError
+from mscal.errors import GraphError, ResyncRequiredError
 from mscal.retry import parse_retry_after
+
+ERROR_TYPES: dict[str, type[GraphError]] = {"resync_required": ResyncRequiredError}
+
+
+@dataclass(frozen=True)
+class ErrorHint:
+    status: int
+    codes: frozenset[str]
+    hint: str
+    kind: type[GraphError] = GraphError
+
+    def matches(self, status: int, code: str | None) -> bool:
+        return status == self.status and (not self.codes or (code or "") in self.codes)
+
+
+ErrorHints = tuple[ErrorHint, ...]
+
+
+def hints_from_spec(raw: Sequence[Mapping[str, Any]] | None) -> ErrorHints:
+    return tuple(
+        ErrorHint(
+            status=int(entry["status"]),
+            codes=frozenset(entry.get("codes") or ()),
+            hint=str(entry["hint"]),
+            kind=ERROR_TYPES[entry["type"]] if entry.get("type") else GraphError,
+        )
+        for entry in raw or ()
+    )
 
 
 def graph_error(
-    response: httpx2.Response, envelope: Mapping[str, Sequence[str]], client_request_id: str | None
+    response: httpx2.Response,
+    envelope: Mapping[str, Sequence[str]],
+    client_request_id: str | None,
+    hints: ErrorHints = (),
 ) -> GraphError:
     """Read code, message, request id and date from the body paths or headers the spec names."""
     try:
@@ -27,15 +60,18 @@ def graph_error(
                 return str(value)
         return None
 
-    message = first("message") or _fallback_message(response)
-    return GraphError(
+    code = first("code")
+    advice = next((h for h in hints if h.matches(response.status_code, code)), None)
+    kind = advice.kind if advice else GraphError
+    return kind(
         status_code=response.status_code,
-        code=first("code"),
-        message=message,
+        code=code,
+        message=first("message") or _fallback_message(response),
         request_id=first("request_id"),
         client_request_id=client_request_id,
         date=first("date"),
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        hint=advice.hint if advice else None,
     )
 
 

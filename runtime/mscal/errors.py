@@ -6,12 +6,25 @@ from typing import Any
 
 
 class ConnectorError(Exception):
-    """Base of every error the connector raises on purpose."""
+    """Base of every error the connector raises on purpose.
+
+    An error raised while an operation runs carries the operation's `client-request-id` (the
+    same on every retry), and Graph's `request-id` and `date` when Graph answered, so that
+    support can trace it.
+    """
 
     exit_code = 1
+    client_request_id: str | None = None
+    request_id: str | None = None
+    date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": type(self).__name__, "message": str(self)}
+        described: dict[str, Any] = {"type": type(self).__name__, "message": str(self)}
+        for key in ("client_request_id", "request_id", "date"):
+            value = getattr(self, key)
+            if value is not None:
+                described[key] = value
+        return described
 
 
 class SpecError(ConnectorError):
@@ -49,6 +62,14 @@ class TransportError(ConnectorError):
     """The request could not be completed on the network."""
 
 
+class DeadlineError(TransportError):
+    """The operation's overall deadline passed (retries, paging and waits included)."""
+
+
+class ResponseTooLargeError(TransportError):
+    """A response was larger than the operation's cap; reading stopped at the cap."""
+
+
 class PagingError(ConnectorError):
     """Paging stopped before the end; carries what was collected and where to resume."""
 
@@ -74,6 +95,7 @@ class GraphError(ConnectorError):
         client_request_id: str | None = None,
         date: str | None = None,
         retry_after: float | None = None,
+        hint: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.code = code
@@ -82,6 +104,7 @@ class GraphError(ConnectorError):
         self.client_request_id = client_request_id
         self.date = date
         self.retry_after = retry_after
+        self.hint = hint
         ids = ", ".join(
             f"{name} {value}"
             for name, value in (
@@ -91,7 +114,9 @@ class GraphError(ConnectorError):
             if value
         )
         super().__init__(
-            f"HTTP {status_code} {code or 'error'}: {message}" + (f" ({ids})" if ids else "")
+            f"HTTP {status_code} {code or 'error'}: {message}"
+            + (f" {hint}" if hint else "")
+            + (f" ({ids})" if ids else "")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,4 +128,14 @@ class GraphError(ConnectorError):
             "request_id": self.request_id,
             "client_request_id": self.client_request_id,
             "date": self.date,
+            "retry_after": self.retry_after,
         }
+
+
+class ThrottlingError(GraphError):
+    """Graph kept answering 429, 503 or 504 past the retries or the wait budget; `retry_after`
+    says how many seconds to wait before trying again."""
+
+
+class ResyncRequiredError(GraphError):
+    """A sync's delta state has expired at Graph: only a full resync can continue."""

@@ -1,27 +1,46 @@
 """One operation call as a generator of steps: the pipeline's decisions, with no I/O.
 
-The flow yields an `httpx2.Request` to send or a `Wait` to sleep, and is sent back the
-`httpx2.Response` (or thrown the transport error). Its return value is the operation's result.
-The sync and async drivers in `drivers.py` only carry out the steps, so both behave the same.
+The flow yields a `Send` (a request, whether it may carry credentials, its mailbox slot and its
+size cap) or a `Wait`, and is sent back the `httpx2.Response` (or thrown the transport error).
+Its return value is the operation's result. The sync and async drivers in `drivers.py` only
+carry out the steps, so both behave the same. The flow reads the clock (injected) to keep the
+operation's deadline and wait budget, and logs each retry decision with its reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
+import logging
+import time
+from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 
-from mscal.error_mapping import graph_error
-from mscal.errors import EgressError, PagingError, SpecError, TransportError
+from mscal.error_mapping import ErrorHints, graph_error
+from mscal.errors import (
+    ConnectorError,
+    DeadlineError,
+    EgressError,
+    GraphError,
+    PagingError,
+    SpecError,
+    ThrottlingError,
+    TransportError,
+)
 from mscal.guard import Origin, check_upload_url, check_url
+from mscal.limits import Limits
 from mscal.paging import PageTracker, Paginator
 from mscal.retry import IDEMPOTENT_METHODS, RetryPolicy
 from mscal.templating import Compiled, render
 
+log = logging.getLogger("mscal.retry")
 
-@dataclass(frozen=True)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
 class Wait:
     """Ask the driver to sleep before the next step."""
 
@@ -29,11 +48,19 @@ class Wait:
     reason: str
 
 
-@dataclass(frozen=True)
-class Bare:
-    """Ask the driver to send a request with no credentials at all (an upload URL)."""
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Ask the driver to send a request.
+
+    `credentials` is False for a URL off the Graph origin (an upload URL, a redirect to another
+    host): the driver then sends it with no auth at all. `slot` names the mailbox whose
+    concurrency slot the request must hold; `max_bytes` caps the response body.
+    """
 
     request: httpx2.Request
+    credentials: bool = True
+    slot: Hashable | None = None
+    max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +72,7 @@ class Upload:
     chunk_size: int
 
 
-Step = httpx2.Request | Bare | Wait
+Step = Send | Wait
 Flow = Generator[Step, "httpx2.Response | None", Any]
 
 
@@ -66,33 +93,73 @@ class Call:
     result: Compiled | None = None
     upload: Upload | None = None
     idempotent: bool = False
+    limits: Limits = field(default_factory=Limits)
+    error_hints: ErrorHints = ()
+    # The mailbox slot key of a request path (after the base path), when slots are kept.
+    slot_of: Callable[[str], Hashable | None] | None = None
+    clock: Callable[[], float] = time.monotonic
+
+
+class Budget:
+    """What one operation has spent of its deadline and of its wait budget."""
+
+    __slots__ = ("call", "deadline", "waited")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        seconds = call.limits.deadline_seconds
+        self.deadline = None if seconds is None else call.clock() + seconds
+        self.waited = 0.0
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self.call.clock()
+
+    def may_wait(self, seconds: float) -> bool:
+        remaining = self.remaining()
+        within_budget = self.waited + seconds <= self.call.retry.wait_budget_seconds
+        return within_budget and (remaining is None or seconds < remaining)
+
+    def expired(self) -> DeadlineError:
+        seconds = self.call.limits.deadline_seconds
+        return DeadlineError(
+            f"{self.call.operation}: the operation's deadline of {seconds:g} s passed"
+        )
 
 
 def operation_flow(call: Call) -> Flow:
-    if call.paginator is None:
-        response = yield from exchange(call, call.request)
-        if call.upload is not None:
-            response = yield from _upload(call, call.upload, response)
-        return _result(call, response)
-    return (yield from _paged(call, call.paginator))
+    budget = Budget(call)
+    try:
+        if call.paginator is None:
+            response = yield from exchange(call, budget, call.request)
+            if call.upload is not None:
+                response = yield from _upload(call, budget, call.upload, response)
+            return _result(call, response)
+        return (yield from _paged(call, budget, call.paginator))
+    except ConnectorError as exc:
+        # Every error of an operation names its client-request-id, for support to trace.
+        if exc.client_request_id is None:
+            exc.client_request_id = call.client_request_id
+        raise
 
 
-def _paged(call: Call, paginator: Paginator) -> Flow:
+def _paged(call: Call, budget: Budget, paginator: Paginator) -> Flow:
     tracker = PageTracker(follow=call.follow_pages, max_items=call.max_items)
     request = call.request
     captured: dict[str, Any] | None = None
     while True:
         try:
-            response = yield from exchange(call, request)
-        except Exception as exc:
-            if tracker.items:
-                # Never a silently short success: say how far we got and where to resume.
-                raise PagingError(
-                    f"paging stopped after {len(tracker.items)} items: {exc}",
-                    collected=len(tracker.items),
-                    resume_link=str(request.url),
-                ) from exc
-            raise
+            response = yield from exchange(call, budget, request)
+        except ConnectorError as exc:
+            if not tracker.items or isinstance(exc, PagingError):
+                raise
+            # Never a silently short success: say how far we got and where to resume.
+            stopped = PagingError(
+                f"paging stopped after {len(tracker.items)} items: {exc}",
+                collected=len(tracker.items),
+                resume_link=str(request.url),
+            )
+            stopped.request_id, stopped.date = exc.request_id, exc.date
+            raise stopped from exc
         page = _body(response)
         if captured is None:
             captured = paginator.captured(page)
@@ -125,10 +192,12 @@ def follow_link(
 
 # Body framing does not apply to a GET; the token is added afresh by the auth flow.
 _NOT_CARRIED = frozenset({b"host", b"content-type", b"content-length", b"authorization"})
+# All a request to another host (a redirect, an upload URL) may carry from the original.
+_CARRIED_OFF_ORIGIN = frozenset({b"accept", b"user-agent"})
 
 
 def _upload(
-    call: Call, upload: Upload, session: httpx2.Response
+    call: Call, budget: Budget, upload: Upload, session: httpx2.Response
 ) -> Generator[Step, Any, httpx2.Response]:
     """PUT the content in ranges to the upload URL, sending no credentials there."""
     context = {
@@ -157,35 +226,145 @@ def _upload(
                 "Content-Type": "application/octet-stream",
             },
         )
-        response = yield from exchange(call, chunk, bare=True)
+        response = yield from exchange(call, budget, chunk, credentials=False)
     return response
 
 
 def exchange(
-    call: Call, request: httpx2.Request, *, bare: bool = False
+    call: Call, budget: Budget, request: httpx2.Request, *, credentials: bool = True
 ) -> Generator[Step, Any, httpx2.Response]:
-    """Send one request, retrying throttling and safe transport failures; map error statuses."""
+    """Send one request: retry throttling and safe transport failures, follow redirects (with
+    credentials only on the Graph origin), keep the deadline; map error statuses."""
     policy = call.retry
-    attempt = 0
+    attempt = redirects = 0
     while True:
+        remaining = budget.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise budget.expired()
+            request.extensions = {**request.extensions, "timeout": call.limits.timeouts(remaining)}
+        slot = None
+        if credentials and call.slot_of is not None:
+            slot = call.slot_of(request.url.raw_path.decode("ascii")[len(call.origin.base_path) :])
         try:
-            response: httpx2.Response = yield Bare(request) if bare else request
+            response: httpx2.Response = yield Send(
+                request, credentials, slot, call.limits.response_bytes
+            )
         except httpx2.TransportError as exc:
-            if attempt < policy.max_retries and _may_resend(request, exc, call.idempotent):
-                yield Wait(policy.delay(attempt, None), f"transport error: {type(exc).__name__}")
+            remaining = budget.remaining()
+            if remaining is not None and remaining <= 0:
+                raise budget.expired() from None
+            failure = f"{request.method} {request.url.path}: {type(exc).__name__}"
+            if not _may_resend(request, exc, call.idempotent):
+                log.info(
+                    "%s: not resending after %s: it may have reached Graph and %s is not "
+                    "idempotent [client-request-id %s]",
+                    call.operation,
+                    failure,
+                    request.method,
+                    call.client_request_id,
+                )
+            elif attempt < policy.max_retries:
+                delay = policy.delay(attempt, None)
+                if budget.may_wait(delay):
+                    yield _wait(call, delay, attempt, f"transport error: {failure}")
+                    budget.waited += delay
+                    attempt += 1
+                    continue
+            raise TransportError(f"{failure}: {exc}") from None
+        if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+            redirects += 1
+            request, credentials = _redirected(call, request, response, redirects)
+            continue
+        if response.status_code in policy.statuses:
+            told = response.headers.get("Retry-After")
+            delay = policy.delay(attempt, told)
+            reason = f"HTTP {response.status_code}" + (f" Retry-After {told!r}" if told else "")
+            if attempt < policy.max_retries and budget.may_wait(delay):
+                yield _wait(call, delay, attempt, reason)
+                budget.waited += delay
                 attempt += 1
                 continue
-            raise TransportError(
-                f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}"
-            ) from None
-        if response.status_code in policy.statuses and attempt < policy.max_retries:
-            reason = f"HTTP {response.status_code}"
-            yield Wait(policy.delay(attempt, response.headers.get("Retry-After")), reason)
-            attempt += 1
-            continue
+            log.info(
+                "%s: giving up after %d retries (%s); retry after %.0f s [client-request-id %s]",
+                call.operation,
+                attempt,
+                reason,
+                delay,
+                call.client_request_id,
+            )
+            raise _throttled(call, response, attempt, delay)
         if response.is_error:
-            raise graph_error(response, call.error_envelope, call.client_request_id)
+            raise graph_error(
+                response, call.error_envelope, call.client_request_id, call.error_hints
+            )
         return response
+
+
+def _wait(call: Call, delay: float, attempt: int, reason: str) -> Wait:
+    log.info(
+        "%s: retry %d of %d in %.2f s after %s [client-request-id %s]",
+        call.operation,
+        attempt + 1,
+        call.retry.max_retries,
+        delay,
+        reason,
+        call.client_request_id,
+    )
+    return Wait(delay, reason)
+
+
+def _throttled(call: Call, response: httpx2.Response, attempt: int, delay: float) -> GraphError:
+    error = graph_error(response, call.error_envelope, call.client_request_id)
+    why = (
+        "the retries are used up"
+        if attempt >= call.retry.max_retries
+        else "waiting longer would pass the operation's wait budget or deadline"
+    )
+    return ThrottlingError(
+        status_code=error.status_code,
+        code=error.code,
+        message=error.message,
+        request_id=error.request_id,
+        client_request_id=error.client_request_id,
+        date=error.date,
+        retry_after=delay,
+        hint=f"Gave up after {attempt} retries ({why}); try again in {delay:.0f} s.",
+    )
+
+
+def _redirected(
+    call: Call, request: httpx2.Request, response: httpx2.Response, hops: int
+) -> tuple[httpx2.Request, bool]:
+    """The request a redirect asks for, and whether it may carry credentials: only on the Graph
+    origin. Elsewhere it goes bare (no Authorization, no cookies, no custom headers), only for a
+    GET, and only over https (or loopback when the connection is local)."""
+    if hops > MAX_REDIRECTS:
+        raise TransportError(
+            f"{request.method} {request.url.path}: more than {MAX_REDIRECTS} redirects"
+        )
+    target = request.url.join(response.headers["location"])
+    keep_method = response.status_code in {307, 308}
+    method = request.method if keep_method else "GET"
+    content = request.content if keep_method and method != "GET" else None
+    try:
+        url = check_url(target, call.origin)
+    except EgressError:
+        if method != "GET":
+            raise EgressError(
+                f"refused to follow a redirect of {method} to {target.host}: "
+                "a body is never sent off the Graph host"
+            ) from None
+        try:
+            url = check_upload_url(str(target), call.origin)
+        except EgressError as exc:
+            raise EgressError(f"refused to follow a redirect: {exc}") from None
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() in _CARRIED_OFF_ORIGIN]
+        log.info("%s: following a redirect to %s without credentials", call.operation, url.host)
+        return httpx2.Request("GET", url, headers=headers), False
+    not_carried = _NOT_CARRIED - {b"content-type"} if content else _NOT_CARRIED
+    headers = [(k, v) for k, v in request.headers.raw if k.lower() not in not_carried]
+    return httpx2.Request(method, url, headers=headers, content=content), True
 
 
 def _may_resend(request: httpx2.Request, exc: httpx2.TransportError, idempotent: bool) -> bool:

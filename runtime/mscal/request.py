@@ -14,7 +14,7 @@ from jinja2 import TemplateError
 from mscal.errors import EgressError, InputError, SpecError
 from mscal.guard import Origin, check_headers, check_method, check_path
 from mscal.spec import Operation
-from mscal.templating import Templates, render
+from mscal.templating import TemplateOutputError, Templates, render
 
 BODY_TYPES = frozenset({"none", "json", "raw", "form"})
 
@@ -65,6 +65,8 @@ class RequestBuilder:
             }
             body_type = str(render(self._body_type, context) or "none")
             body = render(self._body, context) if self._has_body else None
+        except TemplateOutputError as exc:
+            raise InputError(_largest(context), "size", f"{exc} (limits.template_chars)") from None
         except TemplateError as exc:
             raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
         headers = {name: value for name, value in headers.items() if value}
@@ -81,10 +83,29 @@ class RequestBuilder:
         return RequestParts(method, url, query, headers, body_type, body)
 
     def build(
-        self, inputs: Mapping[str, Any], origin: Origin, default_headers: Mapping[str, str]
+        self,
+        inputs: Mapping[str, Any],
+        origin: Origin,
+        default_headers: Mapping[str, str],
+        *,
+        max_body_bytes: int | None = None,
     ) -> httpx2.Request:
         parts = self.render(inputs, origin)
-        return to_request(parts, default_headers)
+        request = to_request(parts, default_headers)
+        if max_body_bytes is not None and len(request.content) > max_body_bytes:
+            raise InputError(
+                _largest(self.context(inputs)),
+                "size",
+                f"makes a request body of {len(request.content)} bytes; at most "
+                f"{max_body_bytes} are sent (limits.body_bytes)",
+            )
+        return request
+
+
+def _largest(context: Mapping[str, Any]) -> str:
+    """The input that contributes most to an oversized body, to name in the error."""
+    sizes = {name: len(json.dumps(value, default=str)) for name, value in context.items() if value}
+    return max(sizes, key=sizes.__getitem__) if sizes else "body"
 
 
 def to_request(parts: RequestParts, default_headers: Mapping[str, str]) -> httpx2.Request:

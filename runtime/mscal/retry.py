@@ -18,6 +18,7 @@ class RetryPolicy:
     max_retries: int = 3
     backoff_base_seconds: float = 0.5
     max_wait_seconds: float = 60.0
+    wait_budget_seconds: float = 120.0
 
     @classmethod
     def from_spec(cls, raw: Mapping[str, Any] | None) -> RetryPolicy:
@@ -27,6 +28,7 @@ class RetryPolicy:
             max_retries=int(raw.get("max_retries", cls.max_retries)),
             backoff_base_seconds=float(raw.get("backoff_base_seconds", cls.backoff_base_seconds)),
             max_wait_seconds=float(raw.get("max_wait_seconds", cls.max_wait_seconds)),
+            wait_budget_seconds=float(raw.get("wait_budget_seconds", cls.wait_budget_seconds)),
         )
 
     def delay(

@@ -58,6 +58,7 @@ class Operation:
     upload: dict[str, Any] | None
     permissions: dict[str, list[str]] | None
     idempotent: bool
+    limits: dict[str, Any]
     result: str | None
     examples: tuple[dict[str, Any], ...]
 
@@ -284,6 +285,7 @@ def _build_operation(
         upload=raw.get("upload"),
         permissions=raw.get("permissions"),
         idempotent=bool(raw.get("idempotent", False)),
+        limits=dict(raw.get("limits") or {}),
         result=raw.get("result"),
         examples=tuple(raw.get("examples") or ()),
     )

@@ -22,7 +22,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import DictLoader, StrictUndefined, TemplateError, Undefined, UndefinedError, meta
+from jinja2 import (
+    DictLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    Undefined,
+    UndefinedError,
+    meta,
+)
 from jinja2.sandbox import SandboxedEnvironment
 
 from mscal.errors import SpecError
@@ -110,10 +118,31 @@ class ValueTemplate:
 Compiled = ValueTemplate | dict[str, "Compiled"] | list["Compiled"] | int | float | bool | None
 
 
+class TemplateOutputError(TemplateError):
+    """A template rendered more text than the spec's limit (limits.template_chars)."""
+
+
+def _capped(template: Template, max_chars: int) -> Callable[[Context], str]:
+    """Render text, stopping as soon as it passes `max_chars` (before building it whole)."""
+
+    def render(context: Context) -> str:
+        pieces: list[str] = []
+        size = 0
+        for piece in template.generate(context):
+            size += len(piece)
+            if size > max_chars:
+                raise TemplateOutputError(f"a template rendered more than {max_chars} characters")
+            pieces.append(piece)
+        return "".join(pieces)
+
+    return render
+
+
 class Templates:
     """The two environments for one spec, with its shared path fragments."""
 
-    def __init__(self, fragments: Mapping[str, str]) -> None:
+    def __init__(self, fragments: Mapping[str, str], *, max_chars: int = 1024 * 1024) -> None:
+        self.max_chars = max_chars
         self._paths = SandboxedEnvironment(
             undefined=StrictUndefined,
             loader=DictLoader(dict(fragments)),
@@ -132,7 +161,7 @@ class Templates:
             template = self._paths.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        return ValueTemplate(source, template.render)
+        return ValueTemplate(source, _capped(template, self.max_chars))
 
     def value(self, source: Any) -> Compiled:
         """Compile a spec value: strings become templates, containers are compiled deeply."""
@@ -159,10 +188,16 @@ class Templates:
                     match.group("expr"), undefined_to_none=False
                 )
 
+                max_chars = self.max_chars
+
                 def evaluate(context: Context) -> Any:
                     result = expression(**context)
                     if isinstance(result, Undefined):
                         result._fail_with_undefined_error()
+                    if isinstance(result, str) and len(result) > max_chars:
+                        raise TemplateOutputError(
+                            f"an expression gave more than {max_chars} characters"
+                        )
                     return result
 
                 return ValueTemplate(source, evaluate, names)
@@ -171,7 +206,7 @@ class Templates:
             template = self._values.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
-        return ValueTemplate(source, template.render)
+        return ValueTemplate(source, _capped(template, self.max_chars))
 
 
 def _lookup(name: str, filter_name: str | None) -> Callable[[Context], Any]:

@@ -73,15 +73,33 @@ class InputValidator:
             if isinstance(prop, dict) and "default" in prop
         }
 
-    def validate(self, inputs: Any) -> dict[str, Any]:
+    def validate(self, inputs: Any, *, max_depth: int = 64) -> dict[str, Any]:
         """Return the inputs with top-level defaults applied, or raise InputError."""
         if not isinstance(inputs, Mapping):
             raise InputError("", "type", "inputs must be a JSON object")
+        check_depth(inputs, max_depth)
         merged = {**self._defaults, **inputs}
         error = best_match(self._validator.iter_errors(merged))
         if error is not None:
             raise describe_error(error, self._known)
         return merged
+
+
+def check_depth(inputs: Mapping[str, Any], max_depth: int) -> None:
+    """Refuse input nested deeper than `max_depth` levels, before anything recursive (the
+    schema validator, the JSON encoder) meets it and fails with a RecursionError."""
+    for name, value in inputs.items():
+        if not isinstance(value, (dict, list)):
+            continue
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > max_depth:
+                raise InputError(str(name), "depth", f"is nested more than {max_depth} levels deep")
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend(
+                (child, depth + 1) for child in children if isinstance(child, (dict, list))
+            )
 
 
 def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputError:

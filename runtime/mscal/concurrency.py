@@ -1,0 +1,53 @@
+"""Graph's per-mailbox concurrency limit, kept on the client side.
+
+Graph serves at most four concurrent requests per app and mailbox and throttles the rest, so a
+request waits for a slot of its mailbox before it is sent. Slots are shared by every session of
+a connector in the process: a builder that opens one session per step still stays under the
+limit. The sync side uses thread semaphores; the async side one semaphore per event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import weakref
+from collections.abc import Hashable
+
+Key = Hashable
+
+
+class MailboxSlots:
+    def __init__(self, per_mailbox: int, mailbox_pattern: str) -> None:
+        if per_mailbox < 1:
+            raise ValueError("per_mailbox must be at least 1")
+        self.per_mailbox = per_mailbox
+        self._pattern = re.compile(mailbox_pattern)
+        self._lock = threading.Lock()
+        self._threads: dict[Key, threading.BoundedSemaphore] = {}
+        self._loops: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[Key, asyncio.Semaphore]
+        ] = weakref.WeakKeyDictionary()
+
+    def mailbox(self, path: str) -> str | None:
+        """The mailbox a path (after the base path) addresses, if any."""
+        match = self._pattern.match(path)
+        return match.group(0) if match else None
+
+    def for_thread(self, key: Key) -> threading.BoundedSemaphore:
+        slot = self._threads.get(key)
+        if slot is None:
+            with self._lock:
+                slot = self._threads.setdefault(key, threading.BoundedSemaphore(self.per_mailbox))
+        return slot
+
+    def for_task(self, key: Key) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        slots = self._loops.get(loop)
+        if slots is None:
+            with self._lock:
+                slots = self._loops.setdefault(loop, {})
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = asyncio.Semaphore(self.per_mailbox)
+        return slot
