@@ -68,3 +68,11 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return _cli
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retry waits are recorded instead of slept."""
+    slept: list[float] = []
+    monkeypatch.setattr("mscal.drivers.time.sleep", slept.append)
+    return slept

@@ -167,13 +167,6 @@ def test_an_error_without_an_envelope_still_says_what_happened(
     assert "Bad gateway" in caught.value.message
 
 
-@pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-    monkeypatch.setattr("mscal.drivers.time.sleep", slept.append)
-    return slept
-
-
 def test_throttling_is_retried_after_retry_after(
     httpx2_mock: HTTPXMock, run: Callable[..., Any], no_sleep: list[float]
 ) -> None:

@@ -5,11 +5,15 @@ from mscal.auth import Authentication
 from mscal.errors import (
     AuthError,
     ConnectorError,
+    DeadlineError,
     EgressError,
     GraphError,
     InputError,
     PagingError,
+    ResponseTooLargeError,
+    ResyncRequiredError,
     SpecError,
+    ThrottlingError,
     TransportError,
 )
 
@@ -18,11 +22,15 @@ __all__ = [
     "Authentication",
     "Connector",
     "ConnectorError",
+    "DeadlineError",
     "EgressError",
     "GraphError",
     "InputError",
     "PagingError",
+    "ResponseTooLargeError",
+    "ResyncRequiredError",
     "SpecError",
+    "ThrottlingError",
     "TransportError",
     "load_connector",
 ]

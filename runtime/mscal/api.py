@@ -8,8 +8,9 @@ with connector.session(auth) as session:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -18,11 +19,13 @@ from typing import Any
 import httpx2
 
 from mscal.auth import Authentication, BearerAuth, CallableToken, TokenSource, token_source
+from mscal.batching import BatchSpec, Outcome
 from mscal.concurrency import MailboxSlots
 from mscal.describe import describe_connector, describe_operation
-from mscal.drivers import adrive, drive
+from mscal.drivers import adrive, aiterate, drive, iterate
 from mscal.error_mapping import ErrorHints, hints_from_spec
-from mscal.flow import Call, Upload, follow_link, operation_flow
+from mscal.errors import SpecError
+from mscal.flow import Call, Upload, follow_link, operation_flow, page_flow
 from mscal.guard import Origin
 from mscal.limits import PHASE_TIMEOUT, Limits
 from mscal.paging import FOLLOW_ALL, MAX_ITEMS, Paginator, paginator_from_spec
@@ -139,6 +142,10 @@ class Connector:
     @cached_property
     def retry(self) -> RetryPolicy:
         return RetryPolicy.from_spec(self.spec.defaults.get("retry"))
+
+    @cached_property
+    def batch(self) -> BatchSpec | None:
+        return BatchSpec.from_spec(self.spec.defaults.get("batch"))
 
     @cached_property
     def limits(self) -> Limits:
@@ -315,6 +322,14 @@ class _BaseSession:
             self.connector, inputs or {}, self.origin, limits=limits, slot_of=self._slot_of
         )
 
+    def _paged_call(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
+        """A call that follows every page (unless the inputs turn `all_pages` off)."""
+        call = self.prepare(operation, inputs)
+        if call.paginator is None:
+            raise SpecError(f"operation {operation!r} is not paged: use run()")
+        follow = (inputs or {}).get(FOLLOW_ALL) is not False
+        return dataclasses.replace(call, follow_pages=follow)
+
 
 def _slot_keys(
     slots: MailboxSlots | None, origin: Origin, auth: object
@@ -363,6 +378,20 @@ class Session(_BaseSession):
         call = self.prepare(operation, inputs)
         return drive(operation_flow(call), self._client, self._auth, self._slots)
 
+    def run_many(self, operation: str, inputs: Iterable[Mapping[str, Any]]) -> Iterator[Outcome]:
+        """Run one operation over many inputs, packed into JSON batches (at most 20 a batch,
+        at most 4 in flight per mailbox, throttled requests retried one by one). Yields one
+        `Outcome` per input (`.result` or `.error`), in input order, as soon as it is known."""
+        from mscal.bulk import run_many
+
+        return run_many(self, operation, inputs)
+
+    def iterate(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """The items of a list operation, page by page as they arrive: only one page is held in
+        memory. Bad inputs raise here, before anything is sent."""
+        call = self._paged_call(operation, inputs)
+        return iterate(page_flow(call), self._client, self._auth, self._slots)
+
     def close(self) -> None:
         self._client.close()
 
@@ -400,6 +429,21 @@ class AsyncSession(_BaseSession):
     async def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
         call = self.prepare(operation, inputs)
         return await adrive(operation_flow(call), self._client, self._auth, self._slots)
+
+    def run_many(
+        self, operation: str, inputs: Iterable[Mapping[str, Any]]
+    ) -> AsyncIterator[Outcome]:
+        """`async for outcome in session.run_many(...)`: as `Session.run_many`."""
+        from mscal.bulk import arun_many
+
+        return arun_many(self, operation, inputs)
+
+    def iterate(
+        self, operation: str, inputs: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[Any]:
+        """`async for item in session.iterate(...)`: page by page, one page in memory."""
+        call = self._paged_call(operation, inputs)
+        return aiterate(page_flow(call), self._client, self._auth, self._slots)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -52,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="one input (dotted keys for nested values); repeatable",
     )
+    run.add_argument(
+        "--input-file",
+        metavar="FILE",
+        help="run once per line of a JSON-lines file (- for stdin), in JSON batches; prints one "
+        "JSON line per input in input order (a progress bar instead when stdout is a terminal)",
+    )
+    run.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="with --input-file: print JSON lines even on a terminal",
+    )
     run.add_argument("--auth", metavar="NAME", help="a named authentication")
     run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
     run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
@@ -185,6 +196,8 @@ def _run(connector: Any, args: argparse.Namespace) -> int:
     for assignment in args.set:
         _assign(inputs, assignment, described["input_schema"])
 
+    if args.input_file and (args.input or args.set):
+        raise UsageError("--input-file gives every input; it cannot be combined with --input/--set")
     if args.auth and args.token:
         raise UsageError("give either --auth or --token, not both")
     token = args.token or os.environ.get(TOKEN_ENV)
@@ -193,15 +206,19 @@ def _run(connector: Any, args: argparse.Namespace) -> int:
 
         tokens, authentication = stored_connection(connector, args.auth)
         base_url = args.base_url or authentication.base_url
-        _print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
-        return 0
-    if not token:
+    elif token:
+        tokens = connector.authentication(
+            {"base_url": args.base_url} if args.base_url else {}, access_token=token
+        )
+        base_url = None
+    else:
         raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
-    auth = connector.authentication(
-        {"base_url": args.base_url} if args.base_url else {}, access_token=token
-    )
-    result = connector.run(args.operation, inputs, auth=auth)
-    _print_json(result)
+    if args.input_file:
+        from mscal.bulk_cli import run_file
+
+        with connector.session(tokens, base_url=base_url) as session:
+            return run_file(session, args.operation, args.input_file, jsonl=args.jsonl)
+    _print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
     return 0
 
 

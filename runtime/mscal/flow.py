@@ -72,8 +72,17 @@ class Upload:
     chunk_size: int
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page's items for a lazy reader: the driver hands them out, then resumes the flow."""
+
+    items: list[Any]
+
+
 Step = Send | Wait
 Flow = Generator[Step, "httpx2.Response | None", Any]
+# A flow that hands out pages as they arrive (`iterate`) instead of collecting them.
+PageFlow = Generator[Step | Page, "httpx2.Response | None", Any]
 
 
 @dataclass(frozen=True)
@@ -127,22 +136,59 @@ class Budget:
 
 
 def operation_flow(call: Call) -> Flow:
-    budget = Budget(call)
+    """The whole operation; a paged one collects every page it follows into `value`."""
     try:
-        if call.paginator is None:
-            response = yield from exchange(call, budget, call.request)
-            if call.upload is not None:
-                response = yield from _upload(call, budget, call.upload, response)
-            return _result(call, response)
-        return (yield from _paged(call, budget, call.paginator))
+        return (yield from _steps(call))
     except ConnectorError as exc:
-        # Every error of an operation names its client-request-id, for support to trace.
-        if exc.client_request_id is None:
-            exc.client_request_id = call.client_request_id
+        _stamp(exc, call)
         raise
 
 
-def _paged(call: Call, budget: Budget, paginator: Paginator) -> Flow:
+def page_flow(call: Call) -> PageFlow:
+    """A paged operation that hands out each page (`Page`) as it arrives; returns the rest of
+    the result (next_link, captured values, the delta link)."""
+    if call.paginator is None:
+        raise SpecError(f"operation {call.operation!r} is not paged")
+    try:
+        return (yield from _pages(call, Budget(call), call.paginator))
+    except ConnectorError as exc:
+        _stamp(exc, call)
+        raise
+
+
+def _stamp(exc: ConnectorError, call: Call) -> None:
+    # Every error of an operation names its client-request-id, for support to trace.
+    if exc.client_request_id is None:
+        exc.client_request_id = call.client_request_id
+
+
+def _steps(call: Call) -> Flow:
+    budget = Budget(call)
+    if call.paginator is None:
+        response = yield from exchange(call, budget, call.request)
+        if call.upload is not None:
+            response = yield from _upload(call, budget, call.upload, response)
+        return result_of(call, response)
+    items: list[Any] = []
+    pages = _pages(call, budget, call.paginator)
+    step = next(pages)
+    try:
+        while True:
+            if isinstance(step, Page):
+                items.extend(step.items)
+                step = pages.send(None)
+                continue
+            try:
+                reply = yield step
+            except BaseException as exc:
+                step = pages.throw(exc)
+                continue
+            step = pages.send(reply)
+    except StopIteration as stop:
+        return {"value": items, **stop.value}
+
+
+def _pages(call: Call, budget: Budget, paginator: Paginator) -> PageFlow:
     tracker = PageTracker(follow=call.follow_pages, max_items=call.max_items)
     request = call.request
     captured: dict[str, Any] | None = None
@@ -150,12 +196,12 @@ def _paged(call: Call, budget: Budget, paginator: Paginator) -> Flow:
         try:
             response = yield from exchange(call, budget, request)
         except ConnectorError as exc:
-            if not tracker.items or isinstance(exc, PagingError):
+            if not tracker.count or isinstance(exc, PagingError):
                 raise
             # Never a silently short success: say how far we got and where to resume.
             stopped = PagingError(
-                f"paging stopped after {len(tracker.items)} items: {exc}",
-                collected=len(tracker.items),
+                f"paging stopped after {tracker.count} items: {exc}",
+                collected=tracker.count,
                 resume_link=str(request.url),
             )
             stopped.request_id, stopped.date = exc.request_id, exc.date
@@ -163,17 +209,14 @@ def _paged(call: Call, budget: Budget, paginator: Paginator) -> Flow:
         page = _body(response)
         if captured is None:
             captured = paginator.captured(page)
-        link = tracker.add(paginator.items(page), paginator.next_link(page))
+        items, link = tracker.add(paginator.items(page), paginator.next_link(page))
+        yield Page(items)
         if link is None:
-            result: dict[str, Any] = {
-                "value": tracker.items,
-                "next_link": tracker.next_link,
-                **captured,
-            }
+            rest: dict[str, Any] = {"next_link": tracker.next_link, **captured}
             if paginator.final_output:
-                result[paginator.final_output] = paginator.final_link(page)
-            return result
-        request = follow_link(request, link, call.origin, collected=len(tracker.items))
+                rest[paginator.final_output] = paginator.final_link(page)
+            return rest
+        request = follow_link(request, link, call.origin, collected=tracker.count)
 
 
 def follow_link(
@@ -293,7 +336,12 @@ def exchange(
                 delay,
                 call.client_request_id,
             )
-            raise _throttled(call, response, attempt, delay)
+            why = (
+                "the retries are used up"
+                if attempt >= call.retry.max_retries
+                else "waiting longer would pass the operation's wait budget or deadline"
+            )
+            raise throttling_error(call, response, attempts=attempt, delay=delay, why=why)
         if response.is_error:
             raise graph_error(
                 response, call.error_envelope, call.client_request_id, call.error_hints
@@ -314,13 +362,11 @@ def _wait(call: Call, delay: float, attempt: int, reason: str) -> Wait:
     return Wait(delay, reason)
 
 
-def _throttled(call: Call, response: httpx2.Response, attempt: int, delay: float) -> GraphError:
+def throttling_error(
+    call: Call, response: httpx2.Response, *, attempts: int, delay: float, why: str
+) -> GraphError:
+    """Giving up on a throttled request: Graph's error, and when to try again."""
     error = graph_error(response, call.error_envelope, call.client_request_id)
-    why = (
-        "the retries are used up"
-        if attempt >= call.retry.max_retries
-        else "waiting longer would pass the operation's wait budget or deadline"
-    )
     return ThrottlingError(
         status_code=error.status_code,
         code=error.code,
@@ -329,7 +375,7 @@ def _throttled(call: Call, response: httpx2.Response, attempt: int, delay: float
         client_request_id=error.client_request_id,
         date=error.date,
         retry_after=delay,
-        hint=f"Gave up after {attempt} retries ({why}); try again in {delay:.0f} s.",
+        hint=f"Gave up after {attempts} retries ({why}); try again in {delay:.0f} s.",
     )
 
 
@@ -387,7 +433,8 @@ def _body(response: httpx2.Response) -> Any:
     return response.text
 
 
-def _result(call: Call, response: httpx2.Response) -> Any:
+def result_of(call: Call, response: httpx2.Response) -> Any:
+    """The operation's output from its (last) response: the body, or what `result` makes of it."""
     body = _body(response)
     if call.result is None:
         return body

@@ -31,6 +31,14 @@ FORBIDDEN_HEADERS = frozenset(
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A lone surrogate cannot be encoded at all: refuse it here rather than crash in httpx2.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# IIS also decodes %uXXXX escapes: %u002e%u002e is '..' there.
+_WIDE_ESCAPE = re.compile(r"%u([0-9a-f]{4})", re.IGNORECASE)
+# Where a segment ends for some server: '/'; ';' (path parameters: '..;' is '..' to Tomcat);
+# and, once decoded, '?' or '#' (a proxy that decodes and re-parses ends the path there).
+_SEGMENT_END = re.compile(r"[/;?#]")
+_DECODE_ROUNDS = 4
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # Characters that some parsers fold into "." after normalisation (full-width dot and friends).
 _DOT_LIKE = str.maketrans({"\uff0e": ".", "\u3002": ".", "\uff61": ".", "\u2024": "."})
@@ -101,27 +109,45 @@ def check_path(path: str) -> None:
         raise EgressError(
             f"{_shown(path)} must be a path after the base URL, starting with a single /"
         )
-    if _CONTROL.search(path) or "\\" in path:
-        raise EgressError(f"{_shown(path)} contains a control character or a backslash")
+    if _unsendable(path):
+        raise EgressError(
+            f"{_shown(path)} contains a control character, a backslash or a lone surrogate"
+        )
     decoded = path.split("?", 1)[0].split("#", 1)[0]
     # Decode repeatedly: %252e%252e is '..' to a server that decodes twice.
-    for _ in range(4):
+    for _ in range(_DECODE_ROUNDS):
         normalised = unicodedata.normalize("NFKC", decoded).translate(_DOT_LIKE)
-        segments = normalised.replace("\\", "/").split("/")
+        segments = _SEGMENT_END.split(normalised.replace("\\", "/"))
         if any(segment in {".", ".."} for segment in segments):
             raise EgressError(f"{_shown(path)} climbs out of its path with '..' or '.'")
         if _CONTROL.search(normalised):
             raise EgressError(f"{_shown(path)} contains an encoded control character")
-        undecoded, decoded = decoded, unquote(decoded)
+        undecoded, decoded = decoded, _decode(decoded, path)
         if undecoded == decoded:
-            break
+            return
+    # Still changing after every round: refuse rather than guess what a server decodes to.
+    raise EgressError(f"{_shown(path)} is percent-encoded too many times over")
+
+
+def _decode(text: str, path: str) -> str:
+    """One round of percent-decoding, as the most lenient server would do it."""
+    text = _WIDE_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        # Escapes that are not UTF-8: an old decoder reads the overlong %c0%ae as '.'.
+        raise EgressError(f"{_shown(path)} has percent-escapes that are not UTF-8") from None
+
+
+def _unsendable(text: str) -> bool:
+    return bool(_CONTROL.search(text) or "\\" in text or _SURROGATE.search(text))
 
 
 def check_url(url: str | httpx2.URL, origin: Origin) -> httpx2.URL:
     """A full URL (e.g. an @odata.nextLink) must be on the origin and under its base path."""
     text = str(url)
-    if _CONTROL.search(text) or "\\" in text:
-        raise EgressError("link contains a control character or a backslash")
+    if _unsendable(text):
+        raise EgressError("link contains a control character, a backslash or a lone surrogate")
     try:
         parsed = httpx2.URL(text)
     except httpx2.InvalidURL as exc:
@@ -138,7 +164,7 @@ def check_url(url: str | httpx2.URL, origin: Origin) -> httpx2.URL:
 def check_upload_url(url: str, origin: Origin) -> httpx2.URL:
     """An upload URL Graph handed out: another host is expected, but it gets no credentials and
     must be https (plain http only for loopback, when the connection itself is local)."""
-    if not isinstance(url, str) or _CONTROL.search(url) or "\\" in url:
+    if not isinstance(url, str) or _unsendable(url):
         raise EgressError("the upload URL is missing or contains a control character")
     try:
         parsed = httpx2.URL(url)
@@ -161,12 +187,14 @@ def check_method(method: str) -> str:
 
 def check_headers(headers: dict[str, str]) -> None:
     for name, value in headers.items():
-        if not _HEADER_NAME.match(name):
+        # fullmatch, not match: '$' also matches before a final newline, which let "X-A\n" by.
+        if not _HEADER_NAME.fullmatch(name):
             raise EgressError(f"header name {name!r} is not a valid HTTP header name")
         if name.lower() in FORBIDDEN_HEADERS:
             raise EgressError(f"header {name!r} is set by the connection and cannot be given")
-        if _CONTROL.search(value.replace("\t", "")):
-            raise EgressError(f"header {name!r} contains a control character")
+        # httpx2 encodes header values as ASCII: anything else would crash it, not be refused.
+        if _CONTROL.search(value.replace("\t", "")) or not value.isascii():
+            raise EgressError(f"header {name!r} contains a control or non-ASCII character")
 
 
 def _shown(path: str) -> str:

@@ -85,29 +85,32 @@ def paginator_from_spec(raw: Mapping[str, Any] | None) -> Paginator:
 
 
 class PageTracker:
-    """Collects items across pages and refuses to follow the same link twice."""
+    """Counts items across pages (it keeps none: a lazy reader holds one page at a time),
+    stops at `max_items`, and refuses to follow the same link twice."""
 
     def __init__(self, *, follow: bool, max_items: int | None) -> None:
         self.follow = follow
         self.max_items = max_items
-        self.items: list[Any] = []
+        self.count = 0
         self.next_link: str | None = None
         self._seen: set[str] = set()
 
-    def add(self, items: list[Any], next_link: str | None) -> str | None:
-        """Record a page; return the link to fetch next, or None when done."""
-        self.items.extend(items)
+    def add(self, items: list[Any], next_link: str | None) -> tuple[list[Any], str | None]:
+        """Record a page: the items to hand out (cut at max_items), and the link to fetch next
+        (None when done)."""
         self.next_link = next_link
-        if self.max_items is not None and len(self.items) >= self.max_items:
-            del self.items[self.max_items :]
-            return None
+        if self.max_items is not None and self.count + len(items) >= self.max_items:
+            items = items[: self.max_items - self.count]
+            self.count += len(items)
+            return items, None
+        self.count += len(items)
         if not self.follow or next_link is None:
-            return None
+            return items, None
         if next_link in self._seen:
             raise PagingError(
                 "the service returned a next link it had returned before; stopping to avoid a loop",
-                collected=len(self.items),
+                collected=self.count,
                 resume_link=next_link,
             )
         self._seen.add(next_link)
-        return next_link
+        return items, next_link

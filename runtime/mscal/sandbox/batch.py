@@ -15,6 +15,8 @@ from mscal.sandbox.errors import GraphHTTPError, bad_request
 MAX_REQUESTS = 20
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 _PASSED_ON = ("authorization", "client-request-id")
+# Marks a request as one from inside a batch (no network round trip of its own).
+INNER_HEADER = "x-sandbox-batch-inner"
 
 
 def _validate(payload: Any) -> list[dict[str, Any]]:
@@ -66,6 +68,7 @@ async def run_batch(
         str(r["id"]): asyncio.get_running_loop().create_future() for r in requests
     }
     headers = {k: v for k, v in outer_headers.items() if k.lower() in _PASSED_ON}
+    headers[INNER_HEADER] = "1"
 
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url=origin

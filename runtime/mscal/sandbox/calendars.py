@@ -336,9 +336,9 @@ class Calendars:
         calendar = self.calendar(owner, calendar_id)
         transaction_id = body.get("transactionId")
         if transaction_id:
-            for existing in self.store.find("event", owner=owner.key):
-                if existing.get("transactionId") == transaction_id:
-                    return existing, False
+            existing = self.store.find_event_by_transaction(owner.key, str(transaction_id))
+            if existing is not None:
+                return existing, False
         event = self._new_event(owner, calendar["id"], body)
         if organizer_ref is not None:
             event["_organizer_ref"] = list(organizer_ref)

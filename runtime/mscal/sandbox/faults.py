@@ -5,10 +5,14 @@ A fault is written as `key=value` words, e.g. `status=429 retry-after=1 times=2 
 - `status=N` answers with that status and Graph's error envelope (`retry-after=` adds the header,
   `code=` overrides the error code);
 - `delay=SECONDS` answers slowly (after the delay, the request is handled as usual);
+- `latency=SECONDS` is a network round trip: like `delay`, but only for requests that come
+  over the network, not for the requests inside a JSON batch;
 - `drop` handles the request (so a write is committed) and then drops the connection before
   the response is complete;
 - `expire-token` expires the caller's token first, so the request gets a 401;
+- `status=3xx location=URL` redirects there;
 - `times=N` applies it to the next N matching requests only (default: every one);
+- `after=N` lets the first N matching requests through untouched;
 - `method=` and `path=` (a regular expression searched in the path) choose the requests.
 
 Per run: `mscal sandbox --fault "..."`, `create_sandbox(faults=[...])` or `POST /_sandbox/faults`.
@@ -39,9 +43,12 @@ class Fault:
     retry_after: str | None = None
     code: str | None = None
     delay: float = 0.0
+    latency: float = 0.0
     drop: bool = False
     expire_token: bool = False
     times: int | None = None
+    after: int = 0
+    location: str | None = None
     method: str | None = None
     path: str | None = None
 
@@ -54,6 +61,8 @@ class Fault:
         status = self.status or 500
         code, message = _CODES.get(status, ("generalException", "An injected failure."))
         headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+        if self.location is not None:
+            headers["Location"] = self.location
         return GraphHTTPError(status, self.code or code, message, headers)
 
 
@@ -73,12 +82,18 @@ def parse_fault(text: str) -> Fault:
                 fault.code = value
             elif key == "delay":
                 fault.delay = float(value)
+            elif key == "latency":
+                fault.latency = float(value)
             elif key == "drop":
                 fault.drop = True
             elif key == "expire-token":
                 fault.expire_token = True
             elif key == "times":
                 fault.times = int(value)
+            elif key == "after":
+                fault.after = int(value)
+            elif key == "location":
+                fault.location = value
             elif key == "method":
                 fault.method = value
             elif key == "path":
@@ -112,14 +127,22 @@ class Faults:
             self.peak_in_flight.clear()
             self.requests = 0
 
-    def take(self, method: str, path: str, header: str | None) -> Fault | None:
-        """The fault for this request: its own header first, then the first rule that matches."""
+    def take(
+        self, method: str, path: str, header: str | None, *, inner: bool = False
+    ) -> Fault | None:
+        """The fault for this request: its own header first, then the first rule that matches
+        (a latency rule only matches requests from the network, not those inside a batch)."""
         with self._lock:
             self.requests += 1
             if header:
                 return parse_fault(header)
             for rule in self.rules:
+                if inner and rule.latency:
+                    continue
                 if rule.matches(method, path) and (rule.times is None or rule.times > 0):
+                    if rule.after > 0:
+                        rule.after -= 1
+                        continue
                     if rule.times is not None:
                         rule.times -= 1
                     return rule

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -75,6 +76,8 @@ class Identity:
     def __init__(self, store: Store, config: IdentityConfig) -> None:
         self.store = store
         self.config = config
+        # Tokens issued, by grant type: what tests count refreshes by.
+        self.grants: Counter[str] = Counter()
 
     # -- authorize ---------------------------------------------------------------------------
 
@@ -143,6 +146,7 @@ class Identity:
                 "The request body must contain the following parameter: 'client_id'.",
             )
         scope = self._requested_scope(form, v1)
+        self.grants[grant] += 1
         if grant == "client_credentials":
             self._check_client(
                 client_id, secret, secret_required=True, assertion=form.get("client_assertion")

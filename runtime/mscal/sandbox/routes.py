@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from mscal.sandbox import odata
 from mscal.sandbox.attachments import Attachments
-from mscal.sandbox.batch import run_batch
+from mscal.sandbox.batch import INNER_HEADER, run_batch
 from mscal.sandbox.calendars import Calendars, Owner
 from mscal.sandbox.delta import Delta
 from mscal.sandbox.errors import GraphHTTPError, bad_request, forbidden, not_found
@@ -139,7 +139,12 @@ class GraphApp:
 
     async def _graph(self, request: Request) -> Response:
         raw_path = _raw_path(request)
-        fault = self.faults.take(request.method, raw_path, request.headers.get(FAULT_HEADER))
+        fault = self.faults.take(
+            request.method,
+            raw_path,
+            request.headers.get(FAULT_HEADER),
+            inner=request.headers.get(INNER_HEADER) == "1",
+        )
         if fault is not None and fault.expire_token:
             self.identity.expire(request.headers.get("authorization", ""))
         segments = [unquote(s) for s in raw_path.split("/")[2:] if s != ""]
@@ -147,8 +152,8 @@ class GraphApp:
         owner, rest = self._owner(segments, principal)
         self.faults.enter(owner.key)
         try:
-            if fault is not None and fault.delay:
-                await asyncio.sleep(fault.delay)
+            if fault is not None and (fault.delay or fault.latency):
+                await asyncio.sleep(fault.delay + fault.latency)
             if fault is not None and fault.status:
                 raise fault.error()
             response = await self._handle(request, owner, principal, rest)
@@ -706,8 +711,8 @@ class GraphApp:
                 request.method, _raw_path(request), request.headers.get(FAULT_HEADER)
             )
             self.identity.principal(request.headers.get("authorization"))
-            if fault is not None and fault.delay:
-                await asyncio.sleep(fault.delay)
+            if fault is not None and (fault.delay or fault.latency):
+                await asyncio.sleep(fault.delay + fault.latency)
             if fault is not None and fault.status:
                 raise fault.error()
             try:

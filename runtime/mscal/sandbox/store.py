@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS changes (
     owner TEXT, parent TEXT, removed INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS changes_by_owner ON changes (kind, owner, seq);
+-- A create with a transactionId looks for an earlier one: without this index, every create
+-- would read every event of the mailbox.
+CREATE INDEX IF NOT EXISTS events_by_transaction
+    ON docs (owner, json_extract(data, '$.transactionId')) WHERE kind = 'event';
 """
 
 
@@ -100,6 +104,15 @@ class Store:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def find_event_by_transaction(self, owner: str, transaction_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM docs WHERE kind = 'event' AND owner = ? "
+                "AND json_extract(data, '$.transactionId') = ? LIMIT 1",
+                (owner, transaction_id),
+            ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def latest_change(self) -> int:
         with self._lock:
