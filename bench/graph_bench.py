@@ -8,6 +8,12 @@ rounds, so machine noise lands on both. Wall times are medians (time.perf_counte
 CPU" is this process's CPU time only (time.process_time, the server is elsewhere), which shows
 the runtime's own cost even where the server's time dominates the wall clock.
 
+Benchmark 6 is the exception: 1,000 creates with 50 ms of added latency take a sequential
+loop about a minute, so the loop runs once and run_many (a few seconds) runs three times,
+each into an empty mailbox; both are checked afterwards (the calendar must hold exactly the
+inputs' events, none twice), and a failed check is a FAIL whatever the times. --quick runs it
+on 100 inputs.
+
 --profile adds where the runtime's time goes (cProfile by module and function; a cold start
 by phase and by import). Nothing here is asserted: the table says which targets of the
 performance issue are met.
@@ -33,9 +39,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -56,6 +64,8 @@ PAGE_SIZE = 100
 CONCURRENT_OPS = 200
 # One mailbox per request in flight: Graph, the sandbox and the runtime allow 4 per mailbox.
 MAILBOXES = 8
+# Benchmark 6: the round trip added to every request that comes over the network.
+MANY_LATENCY = 0.05
 
 
 @dataclass(frozen=True)
@@ -71,12 +81,14 @@ class Settings:
     create_block: int
     cold_runs: int
     warmup: int
+    many_inputs: int  # benchmark 6: create_event inputs a side
+    many_runs: int  # benchmark 6: run_many runs (the sequential loop runs once)
 
     @classmethod
     def pick(cls, quick: bool) -> Settings:
         if quick:
-            return cls(4, 25, 3, 3, 1, 3, 20, 3, 10)
-        return cls(15, 40, 11, 13, 3, 12, 30, 9, 30)
+            return cls(4, 25, 3, 3, 1, 3, 20, 3, 10, 100, 2)
+        return cls(15, 40, 11, 13, 3, 12, 30, 9, 30, 1000, 3)
 
 
 @dataclass
@@ -95,6 +107,10 @@ class Result:
     samples: int = 0
     note: str = ""
     pending: bool = False
+    # A correctness check that failed (e.g. events missing or duplicated): FAIL whatever the
+    # times say.
+    failure: str = ""
+    details: dict[str, Any] = field(default_factory=dict)  # JSON only
     # Wall-time quartiles (q1, median, q3) of each side, for judging the noise (JSON only).
     baseline_quartiles: list[float] | None = None
     ours_quartiles: list[float] | None = None
@@ -115,6 +131,8 @@ class Result:
     def verdict(self) -> str:
         if self.pending:
             return "pending"
+        if self.failure:
+            return "FAIL"
         ratio = self.ratio
         if ratio is None or self.target is None:
             return "info"
@@ -159,6 +177,7 @@ class Service:
     paging_calendar: str  # a calendar of Adele's holding PAGING_EVENTS events
     mailboxes: list[str]  # user ids for the concurrency case
     create_boxes: list[tuple[str, str]]  # (user id, default calendar id), fresh, one per round
+    many_boxes: list[tuple[str, str]]  # the same for benchmark 6: warm-up, loop, run_many runs
     seed_seconds: float
     workdir: Path  # removed when the service stops
     process: subprocess.Popen[bytes]
@@ -179,17 +198,22 @@ def local_graph(settings: Settings) -> Iterator[Service]:
         paging = calendars.create_calendar(adele, {"name": "Bench paging"})
         rng = random.Random(20260)
         for i in range(PAGING_EVENTS):
-            # No transactionId: the service would scan the mailbox for it on every create.
             calendars.create_event(adele, paging["id"], realistic_event(rng, i))
         mailboxes = [calendars.ensure_user(f"bench-conc-{i}@{DOMAIN}") for i in range(MAILBOXES)]
-        # A fresh mailbox per creation round and side: the service looks for a repeated
-        # transactionId among all of a mailbox's events, so a shared one would make each
-        # round slower than the last.
-        create_boxes = []
-        for i in range(2 * settings.create_rounds + 1):
-            user_id = calendars.ensure_user(f"bench-create-{i}@{DOMAIN}")
-            owner = calendars.user_owner(user_id)
-            create_boxes.append((user_id, str(calendars.default_calendar(owner)["id"])))
+
+        # A fresh mailbox per creation round and side, so every round starts from the same
+        # empty calendar (the service's transactionId lookup is indexed, so a shared mailbox
+        # would cost little more, but equal starting points cost nothing).
+        def fresh(prefix: str, count: int) -> list[tuple[str, str]]:
+            boxes = []
+            for i in range(count):
+                user_id = calendars.ensure_user(f"{prefix}-{i}@{DOMAIN}")
+                owner = calendars.user_owner(user_id)
+                boxes.append((user_id, str(calendars.default_calendar(owner)["id"])))
+            return boxes
+
+        create_boxes = fresh("bench-create", 2 * settings.create_rounds + 1)
+        many_boxes = fresh("bench-many", 2 + settings.many_runs)
         token = sandbox.identity.issue_for(ADELE)
         sandbox.store.close()
         seed_seconds = time.perf_counter() - began
@@ -213,6 +237,7 @@ def local_graph(settings: Settings) -> Iterator[Service]:
             paging_calendar=str(paging["id"]),
             mailboxes=mailboxes,
             create_boxes=create_boxes,
+            many_boxes=many_boxes,
             seed_seconds=seed_seconds,
             workdir=workdir,
             process=process,
@@ -560,8 +585,9 @@ def bench_paging(
             "us/event",
             "httpx2.Client",
             target=1.3,
-            note=f"{settings.paging_rounds} rounds; the service re-reads and re-renders all "
-            f"{PAGING_EVENTS} events for each page, which is most of the wall time",
+            note=f"{settings.paging_rounds} rounds; the service renders only the page, but "
+            f"still reads and parses all {PAGING_EVENTS} stored events for each page, which is "
+            "most of the wall time",
         ),
         timings,
         1_000_000,
@@ -765,39 +791,278 @@ def _child(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-# 6. run_many (pending) -------------------------------------------------------------------------
+# 6. run_many ---------------------------------------------------------------------------------
+
+
+class _Tee(httpx2.SyncByteStream):
+    """A response body passed through unchanged, and kept for the counting afterwards."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, sink: list[bytes]) -> None:
+        self._inner = inner
+        self._sink = sink
+
+    def __iter__(self) -> Iterator[bytes]:
+        parts = []
+        for part in self._inner:
+            parts.append(part)
+            yield part
+        self._sink.append(b"".join(parts))
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class CountingTransport(httpx2.HTTPTransport):
+    """The network as the runtime sees it: HTTP round trips by status, the most in flight at
+    once, and the bodies of JSON batch answers (read after the timing, for the statuses of
+    the requests inside: 429s, 424s). Thread-safe: run_many sends from several threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.round_trips = 0
+            self.statuses: Counter[int] = Counter()
+            self.in_flight = 0
+            self.peak_in_flight = 0
+            self.batch_bodies: list[bytes] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        with self._lock:
+            self.round_trips += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            response = super().handle_request(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        with self._lock:
+            self.statuses[response.status_code] += 1
+        if request.url.path.endswith("/$batch") and isinstance(
+            response.stream, httpx2.SyncByteStream
+        ):
+            response.stream = _Tee(response.stream, self.batch_bodies)
+        return response
+
+    def inner_statuses(self) -> Counter[int]:
+        """The statuses of the requests inside the batch answers seen since reset()."""
+        inner: Counter[int] = Counter()
+        for body in self.batch_bodies:
+            try:
+                answers = json.loads(body)["responses"]
+            except (ValueError, KeyError, TypeError):
+                inner[0] += 1  # an answer that was not a readable JSON batch
+                continue
+            inner.update(int(a.get("status", 0)) for a in answers)
+        return inner
+
+
+@dataclass
+class ManySide:
+    """One timed side of benchmark 6, and what it left in its calendar."""
+
+    name: str
+    wall: float
+    cpu: float
+    ok: int
+    errors: list[str]
+    in_order: bool
+    round_trips: int
+    peak_in_flight: int
+    statuses: dict[int, int]
+    inner_statuses: dict[int, int]
+    sandbox_requests: int
+    events_found: int
+    distinct_subjects: int
+    subjects_match: bool
+
+    def check(self, n: int) -> str:
+        """What is wrong with this side, or "" when all n events are there exactly once."""
+        problems = []
+        if self.ok != n:
+            problems.append(f"{n - self.ok} of {n} inputs failed ({'; '.join(self.errors[:3])})")
+        if not self.in_order:
+            problems.append("outcomes out of input order")
+        if self.events_found != n or self.distinct_subjects != n:
+            problems.append(
+                f"{self.events_found} events with {self.distinct_subjects} distinct subjects "
+                f"in the calendar, {n} expected"
+            )
+        elif not self.subjects_match:
+            problems.append("the calendar's subjects are not the inputs' subjects")
+        return f"{self.name}: " + ", ".join(problems) if problems else ""
 
 
 def bench_run_many(service: Service, settings: Settings, connector: mscal.Connector) -> Result:
-    """PENDING until the API has `session.run_many(operation, inputs)` (results in input order).
+    """N create_event inputs, every network request MANY_LATENCY late: one sequential loop of
+    session.run against session.run_many (JSON batches of up to 20, up to 4 in flight to the
+    mailbox), each side into a fresh empty mailbox; then every calendar is listed to check
+    that exactly N events were created, none twice. run_many is cheap, so it runs several
+    times (median); the loop (N x 50 ms at least) runs once."""
+    n = settings.many_inputs
+    auth = connector.authentication({"base_url": service.base}, access_token=service.token)
+    rng = random.Random(66)
+    events = [realistic_event(rng, i) for i in range(n)]  # subjects end in " #i": distinct
+    boxes = iter(service.many_boxes)
+    transport = CountingTransport()
+    with connector.session(auth, transport=transport) as session:
+        # Before the latency, in a mailbox of its own: templates compiled, the bulk module
+        # imported, connections open.
+        warm = _many_inputs(next(boxes), events[:5])
+        session.run("create_event", warm[0])
+        list(session.run_many("create_event", warm[1:]))
+        # run_many on both sides of the loop, so a drift in the machine shows in its spread.
+        order = ["run_many", "loop"] + ["run_many"] * (settings.many_runs - 1)
+        sides = [
+            _many_side(service, session, transport, name, next(boxes), events) for name in order
+        ]
+    _reset_stats(service)
 
-    Plan: 1,000 create_event inputs (100 with --quick) with 50 ms added latency on event
-    creation (`POST /_sandbox/faults {"fault": "delay=0.05 method=POST path=/events$"}`, then
-    `DELETE /_sandbox/faults`), `list(session.run_many("create_event", inputs))` against a
-    sequential `[session.run("create_event", i) for i in inputs]`, each in a fresh mailbox;
-    check the order of the results. A sequential loop costs ~50 s for 1,000 at 50 ms, so time
-    it on a slice (100) and scale, and say so; run_many is timed in full. No target yet.
-
-    Mind two things in the sandbox: Graph's 4 in flight per mailbox (so one mailbox cannot
-    beat ~1,000 x 50 ms / 4 = 12.5 s), and that each create with a transactionId scans all of
-    the mailbox's events for it (1,000 creates in one mailbox grow quadratically in server
-    CPU, which the single-threaded sandbox would make the bottleneck): spread the inputs over
-    several mailboxes (user_id), or have the sandbox index transactionId.
-    """
-    del service, settings  # used once the benchmark is written
-    arrived = hasattr(Session, "run_many")
-    return Result(
-        "6",
-        "1,000 create_event, +50 ms latency: run_many vs loop",
-        "s",
-        "sequential loop",
-        pending=True,
-        note="pending, no numbers measured: "
-        + (
-            "Session.run_many now exists; this benchmark is still to be written"
-            if arrived
-            else "session.run_many is not in the API yet"
+    loop_side = next(s for s in sides if s.name == "loop")
+    many_sides = [s for s in sides if s.name == "run_many"]
+    timings = {
+        "baseline": Timings([loop_side.wall], [loop_side.cpu]),
+        "ours": Timings([s.wall for s in many_sides], [s.cpu for s in many_sides]),
+    }
+    result = _judge(
+        Result(
+            "6",
+            f"{n:,} create_event, +{MANY_LATENCY * 1000:.0f} ms latency: run_many vs loop",
+            "ms/input",
+            "sequential loop of session.run",
+            target=0.1,  # at least 10x faster
         ),
+        timings,
+        1000,
+        per_unit=n,
+    )
+    result.samples = len(many_sides)
+    result.failure = "; ".join(problem for side in sides if (problem := side.check(n)))
+    result.note = _many_note(n, loop_side, many_sides, sides, result.failure)
+    result.details = {
+        "inputs": n,
+        "latency_seconds": MANY_LATENCY,
+        "speedup": loop_side.wall / statistics.median(s.wall for s in many_sides),
+        "sides": [asdict(s) for s in sides],
+    }
+    return result
+
+
+def _many_inputs(box: tuple[str, str], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    user, calendar = box
+    return [{"user_id": user, "calendar_id": calendar, "event": e} for e in events]
+
+
+def _create_loop(session: Session, inputs: list[dict[str, Any]]) -> list[tuple[int, Any, str]]:
+    """(index, result, error) per input: the loop a caller writes without run_many."""
+    out: list[tuple[int, Any, str]] = []
+    for index, values in enumerate(inputs):
+        try:
+            out.append((index, session.run("create_event", values), ""))
+        except mscal.ConnectorError as exc:
+            out.append((index, None, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _create_many(session: Session, inputs: list[dict[str, Any]]) -> list[tuple[int, Any, str]]:
+    return [
+        (o.index, o.result, "" if o.ok else f"{type(o.error).__name__}: {o.error}")
+        for o in session.run_many("create_event", inputs)
+    ]
+
+
+def _many_side(
+    service: Service,
+    session: Session,
+    transport: CountingTransport,
+    name: str,
+    box: tuple[str, str],
+    events: list[dict[str, Any]],
+) -> ManySide:
+    """One timed side, with the latency on; then, with it off, what is in its calendar."""
+    user, calendar = box
+    subjects = [str(e["subject"]) for e in events]
+    inputs = _many_inputs(box, events)
+    _reset_stats(service)
+    httpx2.post(
+        f"{service.root}/_sandbox/faults",
+        json={"fault": f"latency={MANY_LATENCY}"},
+        timeout=10,
+    ).raise_for_status()
+    transport.reset()
+    gc.collect()
+    cpu = time.process_time()
+    began = time.perf_counter()
+    outcomes = (_create_many if name == "run_many" else _create_loop)(session, inputs)
+    wall = time.perf_counter() - began
+    cpu = time.process_time() - cpu
+    sandbox = httpx2.get(f"{service.root}/_sandbox/stats", timeout=10).json()
+    _reset_stats(service)  # the latency off for the check
+    counted = (transport.round_trips, transport.peak_in_flight, dict(transport.statuses))
+    inner = dict(transport.inner_statuses())
+    found = session.run(
+        "list_events",
+        {
+            "user_id": user,
+            "calendar_id": calendar,
+            "top": PAGE_SIZE,
+            "all_pages": True,
+            "select": ["subject"],
+        },
+    )["value"]
+    seen = [str(e.get("subject")) for e in found]
+    return ManySide(
+        name=name,
+        wall=wall,
+        cpu=cpu,
+        ok=sum(1 for _, _, error in outcomes if not error),
+        errors=[error for _, _, error in outcomes if error],
+        in_order=[i for i, _, _ in outcomes] == list(range(len(inputs)))
+        and all(
+            result is None or result.get("subject") == subjects[i] for i, result, _ in outcomes
+        ),
+        round_trips=counted[0],
+        peak_in_flight=counted[1],
+        statuses=counted[2],
+        inner_statuses=inner,
+        sandbox_requests=int(sandbox["requests"]),
+        events_found=len(seen),
+        distinct_subjects=len(set(seen)),
+        subjects_match=sorted(seen) == sorted(subjects),
+    )
+
+
+def _many_note(
+    n: int, loop: ManySide, many: list[ManySide], sides: list[ManySide], failure: str
+) -> str:
+    def throttled(side: ManySide) -> int:
+        return side.statuses.get(429, 0) + side.inner_statuses.get(429, 0)
+
+    median = statistics.median(s.wall for s in many)
+    first = many[0]
+    inner = sum(first.inner_statuses.values())
+    return (
+        (f"--quick: {n} inputs a side, not 1,000; " if n != 1000 else f"{n:,} inputs a side; ")
+        + f"latency={MANY_LATENCY} on every network request (not on those inside a batch), "
+        f"each side in a fresh mailbox. Loop once: {loop.wall:.1f} s; run_many {median:.2f} s "
+        f"(median of {len(many)}: "
+        + ", ".join(f"{s.wall:.2f}" for s in many)
+        + f"): {loop.wall / median:.1f}x faster (target >= 10x). HTTP round trips (client): "
+        f"loop {loop.round_trips}, run_many {first.round_trips} ($batch POSTs, at most "
+        f"{first.peak_in_flight} in flight). The sandbox's 'requests' counter also counts the "
+        f"requests inside a batch: loop {loop.sandbox_requests}, run_many "
+        f"{first.sandbox_requests} (= {first.round_trips} round trips + {inner} inner). "
+        f"429s: loop {throttled(loop)}, run_many "
+        + "/".join(str(throttled(s)) for s in many)
+        + "; 424s (re-queued): "
+        + "/".join(str(s.inner_statuses.get(424, 0)) for s in many)
+        + ". Events in the calendar afterwards (found/distinct subjects): "
+        + ", ".join(f"{s.name} {s.events_found}/{s.distinct_subjects}" for s in sides)
+        + (f". CHECK FAILED: {failure}" if failure else "; all as expected")
     )
 
 
@@ -1107,6 +1372,7 @@ def main() -> None:
         results.append(bench_create(service, settings, connector))
         step("5 cold start")
         results.extend(bench_cold_start(service, settings))
+        step(f"6 run_many ({settings.many_inputs} creates a side, +50 ms each round trip)")
         results.append(bench_run_many(service, settings, connector))
         if args.profile:
             step("profile")

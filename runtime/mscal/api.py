@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterato
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+if TYPE_CHECKING:
+    from mscal.batching import BatchSpec, Outcome
+
 from mscal.auth import Authentication, BearerAuth, CallableToken, TokenSource, token_source
-from mscal.batching import BatchSpec, Outcome
 from mscal.concurrency import MailboxSlots
 from mscal.describe import describe_connector, describe_operation
 from mscal.drivers import adrive, aiterate, drive, iterate
@@ -67,11 +69,13 @@ class CompiledOperation:
         limits = limits or self.limits
         values = self.validator.validate(inputs, max_depth=limits.input_depth)
         defaults = connector.default_headers
-        request = self.builder.build(values, origin, defaults, max_body_bytes=limits.body_bytes)
         client_request_id = None
         if connector.request_id_header:
+            # One id for the whole operation (every retry and page), set with the defaults so
+            # an operation's own headers could still name it.
             client_request_id = str(uuid.uuid4())
-            request.headers[connector.request_id_header] = client_request_id
+            defaults = {**defaults, connector.request_id_header: client_request_id}
+        request = self.builder.build(values, origin, defaults, max_body_bytes=limits.body_bytes)
         follow = False
         max_items = None
         if self.paginator is not None:
@@ -145,6 +149,8 @@ class Connector:
 
     @cached_property
     def batch(self) -> BatchSpec | None:
+        from mscal.batching import BatchSpec
+
         return BatchSpec.from_spec(self.spec.defaults.get("batch"))
 
     @cached_property

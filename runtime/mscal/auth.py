@@ -7,18 +7,20 @@ a fixed token, or OAuth 2.0 grants through authlib with the endpoints the spec d
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+
+if TYPE_CHECKING:
+    import asyncio
 
 from mscal.errors import AuthError, EgressError, InputError
 from mscal.guard import Origin
@@ -172,6 +174,8 @@ class CallableToken:
         return self._supply(force)
 
     async def atoken(self, force: bool = False) -> str:
+        import asyncio
+
         return await asyncio.to_thread(self._supply, force)
 
 
@@ -287,6 +291,8 @@ class OAuth2Tokens:
         )
 
     async def atoken(self, force: bool = False) -> str:
+        import asyncio  # only async callers need it; a sync CLI call does not import it
+
         if self._alock is None:
             self._alock = asyncio.Lock()
         async with self._alock:

@@ -8,11 +8,14 @@ limit. The sync side uses thread semaphores; the async side one semaphore per ev
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import weakref
 from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
 
 Key = Hashable
 
@@ -42,6 +45,8 @@ class MailboxSlots:
         return slot
 
     def for_task(self, key: Key) -> asyncio.Semaphore:
+        import asyncio  # not on a sync CLI call's path
+
         loop = asyncio.get_running_loop()
         slots = self._loops.get(loop)
         if slots is None:

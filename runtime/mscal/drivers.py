@@ -7,7 +7,6 @@ out a lazy reader's pages.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
@@ -121,7 +120,7 @@ async def _acarry(
                 step = flow.send(None)
                 continue
             if isinstance(step, Wait):
-                await asyncio.sleep(step.seconds)
+                await _asleep(step.seconds)
                 step = flow.send(None)
                 continue
             try:
@@ -152,3 +151,9 @@ async def _asend(
         response = await client.send(step.request, auth=auth, stream=True)
         await aread_capped(response, step.max_bytes)
     return response
+
+
+async def _asleep(seconds: float) -> None:
+    import asyncio  # imported here: a sync CLI call never needs the event loop machinery
+
+    await asyncio.sleep(seconds)

@@ -282,10 +282,11 @@ def exchange(
     attempt = redirects = 0
     while True:
         remaining = budget.remaining()
-        if remaining is not None:
-            if remaining <= 0:
-                raise budget.expired()
-            request.extensions = {**request.extensions, "timeout": call.limits.timeouts(remaining)}
+        if remaining is not None and remaining <= 0:
+            raise budget.expired()
+        timeouts = call.limits.timeouts(remaining)
+        if timeouts is not None:
+            request.extensions = {**request.extensions, "timeout": timeouts}
         slot = None
         if credentials and call.slot_of is not None:
             slot = call.slot_of(request.url.raw_path.decode("ascii")[len(call.origin.base_path) :])

@@ -35,9 +35,15 @@ class Limits:
             raise ValueError(f"unknown limits: {', '.join(sorted(unknown))}")
         return replace(self, **given) if given else self
 
-    def timeouts(self, remaining: float | None) -> dict[str, float | None]:
-        """httpx2's timeout extension, no phase allowed past the deadline."""
-        phases = PHASE_TIMEOUT.as_dict()
-        if remaining is None:
-            return phases
-        return {phase: remaining if t is None else min(t, remaining) for phase, t in phases.items()}
+    def timeouts(self, remaining: float | None) -> dict[str, float | None] | None:
+        """httpx2's timeout extension with no phase allowed past the deadline; None when the
+        deadline is further away than every phase (the client's own timeouts then apply)."""
+        if remaining is None or remaining >= _LONGEST_PHASE:
+            return None
+        return {
+            phase: remaining if t is None else min(t, remaining) for phase, t in _PHASES.items()
+        }
+
+
+_PHASES = PHASE_TIMEOUT.as_dict()
+_LONGEST_PHASE = max(t for t in _PHASES.values() if t is not None)

@@ -20,10 +20,15 @@ def _too_large(response: httpx2.Response, limit: int) -> ResponseTooLargeError:
     )
 
 
-def _check_declared(response: httpx2.Response, limit: int) -> None:
+def _declared_within(response: httpx2.Response, limit: int) -> bool:
+    """True when the body's declared length fits (the connection then reads no more than that);
+    raises when it does not; False when no length is declared (the body must be counted)."""
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if not declared.isdigit():
+        return False
+    if int(declared) > limit:
         raise _too_large(response, limit)
+    return True
 
 
 class _CappedStream(httpx2.SyncByteStream):
@@ -63,8 +68,7 @@ class _AsyncCappedStream(httpx2.AsyncByteStream):
 def read_capped(response: httpx2.Response, limit: int | None) -> None:
     """Read a streamed response's body, at most `limit` bytes of it."""
     try:
-        if limit is not None:
-            _check_declared(response, limit)
+        if limit is not None and not _declared_within(response, limit):
             assert isinstance(response.stream, httpx2.SyncByteStream)
             response.stream = _CappedStream(response, response.stream, limit)
         response.read()
@@ -74,8 +78,7 @@ def read_capped(response: httpx2.Response, limit: int | None) -> None:
 
 async def aread_capped(response: httpx2.Response, limit: int | None) -> None:
     try:
-        if limit is not None:
-            _check_declared(response, limit)
+        if limit is not None and not _declared_within(response, limit):
             assert isinstance(response.stream, httpx2.AsyncByteStream)
             response.stream = _AsyncCappedStream(response, response.stream, limit)
         await response.aread()

@@ -12,17 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mscal.errors import SpecError
+from mscal.spec_cache import ParsedFiles
 
 # Where the spec's schemas live in the `$ref` namespace. `.invalid` never resolves on a network.
 SCHEMA_BASE = "https://spec.mscal.invalid/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -106,9 +104,13 @@ def default_spec_root() -> Path:
 
 
 def read_yaml(path: Path) -> Any:
+    # Imported here: a CLI call whose spec comes from the cache never needs a YAML parser.
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with path.open("rb") as handle:
-            return yaml.load(handle, Loader=_Loader)
+            return yaml.load(handle, Loader=loader)
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -139,8 +141,10 @@ def _cached_spec(root: Path) -> Spec:
 def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
     """Read a spec. `lenient` (for the linter, which reports these itself) keeps the first of
     two operations with one name and ignores unknown traits instead of refusing the spec."""
+    files = ParsedFiles(root)
+    read = functools.partial(files.get, parse=read_yaml)
     manifest_path = root / "connector.yaml"
-    manifest = read_yaml(manifest_path)
+    manifest = read(manifest_path)
     if not isinstance(manifest, dict):
         raise SpecError(f"{manifest_path}: expected a mapping at the top level")
     for key in ("name", "base_url", "authentication", "operations"):
@@ -156,7 +160,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
             resources.append(
                 (
                     SCHEMA_BASE + schema_path.name,
-                    DRAFT202012.create_resource(read_yaml(schema_path)),
+                    DRAFT202012.create_resource(read(schema_path)),
                 )
             )
 
@@ -164,7 +168,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
     operations: dict[str, Operation] = {}
     for relative in manifest["operations"]:
         op_path = root / relative
-        document = read_yaml(op_path)
+        document = read(op_path)
         if not isinstance(document, dict) or not isinstance(document.get("operations"), list):
             raise SpecError(f"{op_path}: expected a mapping with an 'operations' list")
         file_uri = SCHEMA_BASE + "operations." + op_path.name
@@ -187,6 +191,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
         resources.append((file_uri, DRAFT202012.create_resource({"$schema": DRAFT, "$defs": defs})))
 
     fragments = {str(k): str(v) for k, v in (manifest.get("templates") or {}).items()}
+    files.save()
     return Spec(
         root=root,
         manifest=manifest,

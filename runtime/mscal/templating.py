@@ -138,11 +138,45 @@ def _capped(template: Template, max_chars: int) -> Callable[[Context], str]:
     return render
 
 
+_MISSING = object()
+MEMO_SIZE = 512
+
+
+def _memoized(render: Callable[[Context], str], names: frozenset[str]) -> Callable[[Context], str]:
+    """Remember a text template's output by the values of the names it reads.
+
+    Rendering is a pure function of those values (templates that call a function such as
+    uuid() are never memoized), and building a Jinja context costs more than the rest of
+    rendering: a workflow calling one operation again and again for the same mailbox or
+    calendar renders its path once. Values that cannot be a dict key are rendered each time.
+    """
+    ordered = tuple(sorted(names))
+    missing = (_MISSING,) * len(ordered)
+    memo: dict[tuple[Any, ...], str] = {}
+
+    def remembered(context: Context) -> str:
+        # The type is part of the key: True == 1, but they render differently.
+        key = tuple((value, type(value)) for value in map(context.get, ordered, missing))
+        try:
+            hit = memo.get(key)
+        except TypeError:  # a list or dict value
+            return render(context)
+        if hit is None:
+            hit = render(context)
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[key] = hit
+        return hit
+
+    return remembered
+
+
 class Templates:
     """The two environments for one spec, with its shared path fragments."""
 
     def __init__(self, fragments: Mapping[str, str], *, max_chars: int = 1024 * 1024) -> None:
         self.max_chars = max_chars
+        self._fragments = dict(fragments)
         self._paths = SandboxedEnvironment(
             undefined=StrictUndefined,
             loader=DictLoader(dict(fragments)),
@@ -159,9 +193,27 @@ class Templates:
     def path(self, source: str) -> ValueTemplate:
         try:
             template = self._paths.from_string(source)
+            names = self._reads(self._paths, source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        return ValueTemplate(source, _capped(template, self.max_chars))
+        render = _capped(template, self.max_chars)
+        return ValueTemplate(source, _memoized(render, names) if names is not None else render)
+
+    def _reads(self, env: SandboxedEnvironment, source: str) -> frozenset[str] | None:
+        """Every name a template reads, through its includes too; None when that cannot be
+        known (a computed include) or when it calls a function (its output may differ)."""
+        ast = env.parse(source)
+        names = set(meta.find_undeclared_variables(ast))
+        for included in meta.find_referenced_templates(ast):
+            if included is None or included not in self._fragments:
+                return None
+            inner = self._reads(env, self._fragments[included])
+            if inner is None:
+                return None
+            names |= inner
+        if names & set(env.globals):  # uuid(), and Jinja's own such as lipsum()
+            return None
+        return frozenset(names)
 
     def value(self, source: Any) -> Compiled:
         """Compile a spec value: strings become templates, containers are compiled deeply."""
@@ -204,9 +256,13 @@ class Templates:
             if "{{" not in source and "{%" not in source:
                 return ValueTemplate(source, lambda _context: source)
             template = self._values.from_string(source)
+            reads = self._reads(self._values, source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
-        return ValueTemplate(source, _capped(template, self.max_chars))
+        render = _capped(template, self.max_chars)
+        if reads is not None:
+            render = _memoized(render, reads)
+        return ValueTemplate(source, render, names)
 
 
 def _lookup(name: str, filter_name: str | None) -> Callable[[Context], Any]:

@@ -79,8 +79,10 @@ class InputValidator:
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
         merged = {**self._defaults, **inputs}
-        error = best_match(self._validator.iter_errors(merged))
-        if error is not None:
+        if next(self._validator.iter_errors(merged), None) is not None:
+            # Only now look at every error, to pick the one that helps.
+            error = best_match(self._validator.iter_errors(merged))
+            assert error is not None
             raise describe_error(error, self._known)
         return merged
 

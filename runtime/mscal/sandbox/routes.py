@@ -613,31 +613,39 @@ class GraphApp:
         self, ctx: Ctx, name: str, docs: list[dict[str, Any]], *, raw: bool = False
     ) -> Response:
         """A page of a collection; `raw` items are already in their answer's shape."""
-        items = list(docs) if raw else [self._present(ctx, d) for d in docs]
-        # Filter and order on UTC values, as Graph does, whatever time zone the response uses.
-        utc_items = (
-            [self.calendars.present(d) for d in docs] if ctx.time_zone and not raw else items
-        )
-        pairs = list(zip(utc_items, items, strict=True))
-        if ctx.query.get("$filter"):
-            predicate = odata.parse_filter(ctx.query["$filter"])
-            pairs = [p for p in pairs if predicate(p[0])]
-        if ctx.query.get("$search"):
-            pairs = [p for p in pairs if odata.search_matches(p[0], ctx.query["$search"])]
-        if ctx.query.get("$orderby"):
-            order = odata.order_by([p[0] for p in pairs], ctx.query["$orderby"])
-            index = {id(p[0]): p for p in pairs}
-            pairs = [index[id(u)] for u in order]
         skip = odata.int_option(ctx.query.get("$skip"), "$skip") or 0
         top = odata.int_option(ctx.query.get("$top"), "$top", minimum=1)
         size = min(top or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        page = [p[1] for p in pairs[skip : skip + size]]
+        if not any(ctx.query.get(option) for option in ("$filter", "$search", "$orderby")):
+            # Nothing to filter or order: present only the page (a page of a big calendar
+            # would otherwise cost the whole calendar).
+            total = len(docs)
+            window = docs[skip : skip + size]
+            page = list(window) if raw else [self._present(ctx, d) for d in window]
+        else:
+            items = list(docs) if raw else [self._present(ctx, d) for d in docs]
+            # Filter and order on UTC values, as Graph does, whatever time zone the answer uses.
+            utc_items = (
+                [self.calendars.present(d) for d in docs] if ctx.time_zone and not raw else items
+            )
+            pairs = list(zip(utc_items, items, strict=True))
+            if ctx.query.get("$filter"):
+                predicate = odata.parse_filter(ctx.query["$filter"])
+                pairs = [p for p in pairs if predicate(p[0])]
+            if ctx.query.get("$search"):
+                pairs = [p for p in pairs if odata.search_matches(p[0], ctx.query["$search"])]
+            if ctx.query.get("$orderby"):
+                order = odata.order_by([p[0] for p in pairs], ctx.query["$orderby"])
+                index = {id(p[0]): p for p in pairs}
+                pairs = [index[id(u)] for u in order]
+            total = len(pairs)
+            page = [p[1] for p in pairs[skip : skip + size]]
         fields = [f for f in ctx.query.get("$select", "").split(",") if f]
         body: dict[str, Any] = {"@odata.context": f"{ctx.base}/$metadata#{ctx.owner.path}/{name}"}
         if ctx.query.get("$count", "").lower() == "true":
-            body["@odata.count"] = len(pairs)
+            body["@odata.count"] = total
         body["value"] = [odata.select(item, fields) for item in page]
-        if skip + size < len(pairs):
+        if skip + size < total:
             query = [(k, v) for k, v in parse_qsl(ctx.request.url.query) if k != "$skip"]
             query.append(("$skip", str(skip + size)))
             body["@odata.nextLink"] = f"{ctx.base}{_path(ctx)}?{urlencode(query)}"
