@@ -30,6 +30,7 @@ from jinja2 import (
     Undefined,
     UndefinedError,
     meta,
+    nodes,
 )
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -203,6 +204,8 @@ class Templates:
         """Every name a template reads, through its includes too; None when that cannot be
         known (a computed include) or when it calls a function (its output may differ)."""
         ast = env.parse(source)
+        if any(True for _ in ast.find_all(nodes.Call)):
+            return None  # uuid(), lipsum(), a method: the output may differ each time
         names = set(meta.find_undeclared_variables(ast))
         for included in meta.find_referenced_templates(ast):
             if included is None or included not in self._fragments:
@@ -211,8 +214,6 @@ class Templates:
             if inner is None:
                 return None
             names |= inner
-        if names & set(env.globals):  # uuid(), and Jinja's own such as lipsum()
-            return None
         return frozenset(names)
 
     def value(self, source: Any) -> Compiled:
