@@ -142,7 +142,7 @@ def _culprit(context: Mapping[str, Any]) -> str:
         if isinstance(value, str) and value:
             try:
                 check_path("/" + quote(value, safe=""))
-            except EgressError:
+            except (EgressError, UnicodeError):
                 return name
     return "endpoint" if "endpoint" in context else "path"
 

@@ -40,7 +40,7 @@ def _is_uri(value: object) -> bool:
         return True
     try:
         url = httpx2.URL(value)
-    except httpx2.InvalidURL:
+    except (httpx2.InvalidURL, UnicodeError):  # e.g. a lone surrogate, which no URL can hold
         return False
     return bool(url.scheme and url.host)
 
