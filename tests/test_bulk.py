@@ -315,3 +315,22 @@ def test_cli_input_file_refuses_a_broken_line(
     assert result.code == 2
     assert "line 2 is not valid JSON" in result.err
     assert httpx2_mock.get_requests() == []
+
+
+def test_cli_input_file_on_a_terminal_shows_a_progress_bar(
+    httpx2_mock: HTTPXMock,
+    cli: Callable[..., Any],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    httpx2_mock.add_response(
+        url=BATCH, json=_answer({"id": "0", "status": 204}, {"id": "1", "status": 204})
+    )
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"event_id": "a"}\n{"event_id": "b"}\n')
+    result = cli("run", "delete_event", "--input-file", str(items), "--token", CANARY_TOKEN)
+    assert result.code == 0
+    assert result.out == ""  # nothing failed: no lines, only the bar and the summary
+    assert "2/2" in result.err
+    assert "2 of 2 succeeded, 0 failed" in result.err
