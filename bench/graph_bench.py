@@ -1260,16 +1260,7 @@ def machine() -> dict[str, Any]:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
+    runtime = Path(mscal.__file__).resolve().parent
     return {
         "cpu": cpu_model,
         "cores": os.cpu_count(),
@@ -1278,10 +1269,26 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "versions": versions,
-        "commit": commit,
-        # Which runtime was measured (PYTHONPATH can point at another checkout).
-        "mscal_from": str(Path(mscal.__file__).resolve().parent),
+        # Which runtime was measured (PYTHONPATH can point at another checkout), and its
+        # checkout's commit; the bench's own, when it runs from another checkout.
+        "mscal_from": str(runtime),
+        "commit": _describe(runtime),
+        "bench_commit": _describe(Path(__file__).resolve().parent),
     }
+
+
+def _describe(directory: Path) -> str | None:
+    """The commit of the checkout holding `directory`, "-dirty" if it has changes."""
+    try:
+        return subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=directory,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def print_table(info: dict[str, Any], results: list[Result], seconds: float, seed: float) -> None:
@@ -1289,9 +1296,15 @@ def print_table(info: dict[str, Any], results: list[Result], seconds: float, see
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable)")
     print(f"os: {info['platform']}")
     print(f"python {info['python']} ({info['implementation']}), httpx2 {v['httpx2']}")
+    bench = (
+        f"; this bench from {Path(__file__).resolve()} (checkout {info['bench_commit']})"
+        if info["bench_commit"] != info["commit"]
+        or not info["mscal_from"].startswith(str(Path(__file__).resolve().parents[1]))
+        else ""
+    )
     print(
         f"mscal {v['microsoft-calendar-connector']} from {info['mscal_from']} "
-        f"(checkout {info['commit']})"
+        f"(checkout {info['commit']}){bench}"
     )
     print(
         f"msgraph-sdk {v['msgraph-sdk']}; sandbox on uvicorn {v['uvicorn']}, "

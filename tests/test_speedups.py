@@ -126,3 +126,16 @@ def test_a_sync_cli_call_does_not_import_the_event_loop(tmp_path: Path) -> None:
         ).stdout
     assert out.strip() == "[]"
     assert mscal.load_connector().batch is not None
+
+
+def test_remembered_valid_inputs_do_not_let_invalid_ones_through(
+    connector: mscal.Connector,
+) -> None:
+    validator = connector.compiled("list_events").validator
+    assert validator.validate({"top": 5, "user_id": "u"})["user_id"] == "u"
+    assert validator.validate({"top": 5, "user_id": "u"})["top"] == 5  # remembered
+    for invalid in ({"top": True, "user_id": "u"}, {"top": 0, "user_id": "u"}, {"top": "5"}):
+        with pytest.raises(mscal.InputError):
+            validator.validate(invalid)  # True == 1 and hashes alike: the type is in the key
+    with pytest.raises(mscal.InputError):
+        validator.validate({"top": 0, "user_id": "u"})  # an error is never remembered

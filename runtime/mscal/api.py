@@ -75,7 +75,10 @@ class CompiledOperation:
             # an operation's own headers could still name it.
             client_request_id = str(uuid.uuid4())
             defaults = {**defaults, connector.request_id_header: client_request_id}
-        request = self.builder.build(values, origin, defaults, max_body_bytes=limits.body_bytes)
+        context = self.builder.context(values)
+        request = self.builder.build(
+            values, origin, defaults, max_body_bytes=limits.body_bytes, context=context
+        )
         follow = False
         max_items = None
         if self.paginator is not None:
@@ -88,7 +91,7 @@ class CompiledOperation:
         return Call(
             operation=self.operation.name,
             request=request,
-            context=self.builder.context(values),
+            context=context,
             origin=origin,
             client_request_id=client_request_id,
             retry=connector.retry,

@@ -53,8 +53,10 @@ class RequestBuilder:
         """Every declared input is in the context (None when absent), and nothing else."""
         return {name: inputs.get(name) for name in self.operation.input_names}
 
-    def render(self, inputs: Mapping[str, Any], origin: Origin) -> RequestParts:
-        context = self.context(inputs)
+    def render(
+        self, inputs: Mapping[str, Any], origin: Origin, context: Mapping[str, Any] | None = None
+    ) -> RequestParts:
+        context = context if context is not None else self.context(inputs)
         try:
             method = check_method(str(render(self._method, context)))
             path = render(self._path, context)
@@ -89,8 +91,9 @@ class RequestBuilder:
         default_headers: Mapping[str, str],
         *,
         max_body_bytes: int | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> httpx2.Request:
-        parts = self.render(inputs, origin)
+        parts = self.render(inputs, origin, context)
         request = to_request(parts, default_headers)
         if max_body_bytes is not None and len(request.content) > max_body_bytes:
             raise InputError(

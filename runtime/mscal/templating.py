@@ -289,10 +289,13 @@ def render(compiled: Compiled, context: Context) -> Any:
     if isinstance(compiled, ValueTemplate):
         return compiled.render(context)
     if isinstance(compiled, dict):
-        rendered = {
-            key: render(item, context) for key, item in compiled.items() if _wanted(item, context)
-        }
-        return {key: value for key, value in rendered.items() if not _is_empty(value)}
+        rendered: dict[str, Any] = {}
+        for key, item in compiled.items():
+            if _wanted(item, context):
+                value = render(item, context)
+                if value is not None and value != "":
+                    rendered[key] = value
+        return rendered
     if isinstance(compiled, list):
         parts = (render(item, context) for item in compiled if _wanted(item, context))
         return [value for value in parts if not _is_empty(value)]
@@ -302,7 +305,10 @@ def render(compiled: Compiled, context: Context) -> Any:
 def _wanted(item: Compiled, context: Context) -> bool:
     if not isinstance(item, ValueTemplate) or not item.names:
         return True
-    return any(context.get(name) is not None for name in item.names)
+    for name in item.names:  # noqa: SIM110 - a loop, not any(): this runs for every entry of every call
+        if context.get(name) is not None:
+            return True
+    return False
 
 
 def _is_empty(value: Any) -> bool:

@@ -67,6 +67,9 @@ class InputValidator:
         )
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
+        # Inputs of plain values (ids, flags, dates) already found valid: validation is a pure
+        # function of them, and a workflow often repeats a call (polling, one mailbox).
+        self._valid: set[frozenset[tuple[str, Any, type]]] = set()
         self._defaults = {
             name: prop["default"]
             for name, prop in properties.items()
@@ -79,12 +82,31 @@ class InputValidator:
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
         merged = {**self._defaults, **inputs}
+        key = _scalar_key(merged)
+        if key is not None and key in self._valid:
+            return merged
         if next(self._validator.iter_errors(merged), None) is not None:
             # Only now look at every error, to pick the one that helps.
             error = best_match(self._validator.iter_errors(merged))
             assert error is not None
             raise describe_error(error, self._known)
+        if key is not None:
+            if len(self._valid) >= VALID_MEMO_SIZE:
+                self._valid.clear()
+            self._valid.add(key)
         return merged
+
+
+VALID_MEMO_SIZE = 1024
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _scalar_key(inputs: Mapping[str, Any]) -> frozenset[tuple[str, Any, type]] | None:
+    """A key for inputs made only of plain values (with their types: True == 1); None when
+    any value is a list or an object (those are validated each time)."""
+    if not all(isinstance(value, _SCALARS) for value in inputs.values()):
+        return None
+    return frozenset((name, value, type(value)) for name, value in inputs.items())
 
 
 def check_depth(inputs: Mapping[str, Any], max_depth: int) -> None:
