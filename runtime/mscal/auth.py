@@ -251,6 +251,9 @@ class OAuth2Tokens:
         return self._access.reveal()
 
     def token(self, force: bool = False) -> str:
+        current = None if force else self._fresh()
+        if current is not None:
+            return current  # the common case needs no lock
         with self._lock:
             current = None if force else self._fresh()
             if current is not None:
@@ -291,6 +294,9 @@ class OAuth2Tokens:
         )
 
     async def atoken(self, force: bool = False) -> str:
+        current = None if force else self._fresh()
+        if current is not None:
+            return current  # the common case needs no lock
         import asyncio  # only async callers need it; a sync CLI call does not import it
 
         if self._alock is None:
