@@ -313,16 +313,22 @@ class _BaseSession:
         connector: Connector,
         auth: Tokens,
         *,
-        base_url: str | None,
-        limits: Mapping[str, Any] | None,
-        max_in_flight_per_mailbox: int | None,
+        base_url: str | None = None,
+        transport: Any = None,
+        limits: Mapping[str, Any] | None = None,
+        max_in_flight_per_mailbox: int | None = None,
     ) -> None:
+        """See `Connector.session`; `transport` is a sync or an async one, as the session."""
         self.connector = connector
         self.origin, self._auth = connector._connection(auth, base_url)
         self._limits = dict(limits or {})
         Limits().merged(self._limits)  # unknown names fail here, not at the first call
         self._slots = connector.slots_for(max_in_flight_per_mailbox)
         self._slot_of = _slot_keys(self._slots, self.origin, auth)
+        self._open(transport)
+
+    def _open(self, transport: Any) -> None:
+        raise NotImplementedError
 
     def prepare(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
         compiled = self.connector.compiled(operation)
@@ -362,23 +368,7 @@ def _slot_keys(
 class Session(_BaseSession):
     """Runs operations over one pooled httpx2.Client (no event loop)."""
 
-    def __init__(
-        self,
-        connector: Connector,
-        auth: Tokens,
-        *,
-        base_url: str | None = None,
-        transport: httpx2.BaseTransport | None = None,
-        limits: Mapping[str, Any] | None = None,
-        max_in_flight_per_mailbox: int | None = None,
-    ) -> None:
-        super().__init__(
-            connector,
-            auth,
-            base_url=base_url,
-            limits=limits,
-            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
-        )
+    def _open(self, transport: httpx2.BaseTransport | None) -> None:
         self._client = httpx2.Client(
             timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
         )
@@ -414,23 +404,7 @@ class Session(_BaseSession):
 class AsyncSession(_BaseSession):
     """Runs operations over one pooled httpx2.AsyncClient."""
 
-    def __init__(
-        self,
-        connector: Connector,
-        auth: Tokens,
-        *,
-        base_url: str | None = None,
-        transport: httpx2.AsyncBaseTransport | None = None,
-        limits: Mapping[str, Any] | None = None,
-        max_in_flight_per_mailbox: int | None = None,
-    ) -> None:
-        super().__init__(
-            connector,
-            auth,
-            base_url=base_url,
-            limits=limits,
-            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
-        )
+    def _open(self, transport: httpx2.AsyncBaseTransport | None) -> None:
         self._client = httpx2.AsyncClient(
             timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
         )
