@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mscal
 from mscal.limits import Limits
+from mscal.path_shapes import eligible
 from mscal.spec import load_spec, read_yaml
 from mscal.spec_cache import ENV, ParsedFiles
 from mscal.templating import Templates, render
@@ -139,3 +142,50 @@ def test_remembered_valid_inputs_do_not_let_invalid_ones_through(
             validator.validate(invalid)  # True == 1 and hashes alike: the type is in the key
     with pytest.raises(mscal.InputError):
         validator.validate({"top": 0, "user_id": "u"})  # an error is never remembered
+
+
+_CONNECTOR = mscal.load_connector()
+# Each operation's path: compiled by the runtime, and by Jinja alone as the reference.
+_PATHS = [
+    (
+        name,
+        _CONNECTOR.templates.path(op.request["path"]),
+        _CONNECTOR.templates._paths.from_string(op.request["path"]),
+        sorted(op.input_names),
+    )
+    for name, op in _CONNECTOR.spec.operations.items()
+]
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(["a", "/", "%", "0", "\x00", "?", " ", "é", "."]), max_size=6),
+    st.integers(-2, 2),
+    st.booleans(),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(path=st.sampled_from(range(len(_PATHS))), data=st.data())
+def test_paths_rendered_by_shape_are_what_jinja_renders(path: int, data: st.DataObject) -> None:
+    name, fast, reference, names = _PATHS[path]
+    context = {n: data.draw(_VALUES, label=n) for n in names}
+    try:
+        expected: str | type[Exception] = reference.render(context)
+    except Exception as exc:
+        expected = type(exc)
+    try:
+        got: str | type[Exception] = render(fast, context)
+    except Exception as exc:
+        got = type(exc)
+    assert got == expected, (name, context)
+
+
+def test_shipped_paths_are_rendered_by_shape() -> None:
+    templates = _CONNECTOR.templates
+    shaped = [
+        name
+        for name, op in _CONNECTOR.spec.operations.items()
+        if eligible(templates._trees(op.request["path"]))
+    ]
+    assert len(shaped) >= len(_CONNECTOR.spec.operations) - 1  # raw_http_request's is raw

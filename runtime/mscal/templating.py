@@ -35,6 +35,7 @@ from jinja2 import (
 from jinja2.sandbox import SandboxedEnvironment
 
 from mscal.errors import SpecError
+from mscal.path_shapes import by_shape, eligible
 
 # `{{ name }}` or `{{ name | filter }}`: evaluated without building a Jinja context.
 _PLAIN_LOOKUP = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?:\|\s*(?P<filter>[A-Za-z_]\w*)\s*)?$")
@@ -198,7 +199,22 @@ class Templates:
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
         render = _capped(template, self.max_chars)
-        return ValueTemplate(source, _memoized(render, names) if names is not None else render)
+        if names is None:
+            return ValueTemplate(source, render)
+        if eligible(self._trees(source)):
+            return ValueTemplate(source, by_shape(render, names, self.max_chars))
+        return ValueTemplate(source, _memoized(render, names))
+
+    def _trees(self, source: str) -> list[nodes.Template]:
+        """A path template's syntax tree and those of the fragments it includes."""
+        trees = [self._paths.parse(source)]
+        seen: set[str] = set()
+        for tree in trees:
+            for included in meta.find_referenced_templates(tree):
+                if included in self._fragments and included not in seen:
+                    seen.add(included)
+                    trees.append(self._paths.parse(self._fragments[included]))
+        return trees
 
     def _reads(self, env: SandboxedEnvironment, source: str) -> frozenset[str] | None:
         """Every name a template reads, through its includes too; None when that cannot be
