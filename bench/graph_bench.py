@@ -14,6 +14,11 @@ each into an empty mailbox; both are checked afterwards (the calendar must hold 
 inputs' events, none twice), and a failed check is a FAIL whatever the times. --quick runs it
 on 100 inputs.
 
+Benchmarks 1 and 2 repeat one call, so they measure the runtime with what it remembers by
+input values (rendered paths, inputs already found valid, safe paths) in use; 1v and 2v call
+get_event with an event id it has not seen each time (on fresh connectors), so they measure
+the cost when every call misses. They have no target.
+
 --profile adds where the runtime's time goes (cProfile by module and function; a cold start
 by phase and by import). Nothing here is asserted: the table says which targets of the
 performance issue are met.
@@ -55,6 +60,7 @@ import httpx2
 
 import mscal
 from mscal.api import Session
+from mscal.guard import check_path
 from mscal.sandbox import create_sandbox
 
 DOMAIN = "contoso.onmicrosoft.com"
@@ -419,6 +425,155 @@ def bench_sequential(service: Service, settings: Settings, connector: mscal.Conn
     )
 
 
+# 1v, 2v: a different input every call ----------------------------------------------------
+#
+# The runtime remembers work keyed by input values: a path template's output by the values it
+# reads, inputs of plain values already found valid (both per operation, on the Connector),
+# and the egress guard's safe paths (one cache for the process). Benchmarks 1 and 2 repeat
+# one call, so they measure those hits; 1v and 2v give every call an event id the runtime has
+# not seen, so they measure the misses.
+
+
+def seeded_event_ids(service: Service) -> list[str]:
+    """The ids of the PAGING_EVENTS seeded events, read with plain httpx2 and checked:
+    distinct, and get_event answers each with that event (on a connector of its own, so the
+    benchmarks' connectors have seen none of them)."""
+    ids: list[str] = []
+    first = f"{service.base}/me/calendars/{_segment(service.paging_calendar)}/events"
+    with httpx2.Client(headers=_headers(service.token), timeout=60) as client:
+        page = _ok_json(client.get(first, params={"$top": str(PAGE_SIZE), "$select": "id"}))
+        while True:
+            ids.extend(str(event["id"]) for event in page["value"])
+            link = page.get("@odata.nextLink")
+            if not link:
+                break
+            page = _ok_json(client.get(link))
+    if len(ids) != PAGING_EVENTS or len(set(ids)) != len(ids):
+        raise RuntimeError(
+            f"seeded events: {len(ids)} ids, {len(set(ids))} distinct, {PAGING_EVENTS} expected"
+        )
+    connector = mscal.load_connector()
+    auth = connector.authentication({"base_url": service.base}, access_token=service.token)
+    with connector.session(auth) as session:
+        for event_id in ids:
+            try:
+                got = session.run("get_event", {"event_id": event_id}).get("id")
+            except mscal.ConnectorError as exc:
+                raise RuntimeError(f"get_event {event_id!r}: {type(exc).__name__}: {exc}") from exc
+            if got != event_id:
+                raise RuntimeError(f"get_event {event_id!r} answered the event {got!r}")
+    return ids
+
+
+Epoch = tuple[list[str], list[list[str]]]
+
+
+def _epochs(ids: list[str], warm: int, block: int, rounds: int) -> list[Epoch]:
+    """(warm-up ids, one block of ids per round) for each fresh connector.
+
+    No id comes twice within an epoch. The memo of valid inputs and the guard's cache each
+    hold up to 1,024 entries (more than the 1,000 ids), so cycling through the ids on one
+    connector would turn later rounds into hits: when the ids run out, the next round starts
+    an epoch on a fresh connector (and the guard's cache is emptied)."""
+    per_epoch = (len(ids) - warm) // block
+    if per_epoch < 1:
+        raise ValueError(f"{len(ids)} ids cannot hold {warm} warm-up calls and a block of {block}")
+    epochs: list[Epoch] = []
+    while rounds > 0:
+        count = min(rounds, per_epoch)
+        epochs.append(
+            (ids[:warm], [ids[warm + k * block : warm + (k + 1) * block] for k in range(count)])
+        )
+        rounds -= count
+    return epochs
+
+
+def _forget_safe_paths() -> None:
+    """Empty the egress guard's cache of safe paths (it is global, so a fresh connector does
+    not start it afresh)."""
+    clear = getattr(check_path, "cache_clear", None)
+    if clear is not None:
+        clear()
+
+
+def _safe_path_hits() -> int | None:
+    info = getattr(check_path, "cache_info", None)
+    return None if info is None else int(info().hits)
+
+
+Span = tuple[int | None, int | None]  # the guard's hit count before and after a block
+
+
+def _hits_note(spans: list[Span]) -> str:
+    """The guard's cache hits in the runtime's timed blocks: 0 when every call missed."""
+    total = 0
+    for before, after in spans:
+        if before is None or after is None:
+            return "the guard keeps no cache of safe paths"
+        total += after - before
+    return f"{total} hits in the guard's cache of safe paths"
+
+
+def _epochs_note(epochs: list[Epoch]) -> str:
+    rounds = "+".join(str(len(blocks)) for _, blocks in epochs)
+    return (
+        f"{len(epochs)} fresh connector{'s' if len(epochs) > 1 else ''} ({rounds} rounds), "
+        "none given an id twice, the guard's cache emptied for each"
+    )
+
+
+def bench_sequential_varied(service: Service, settings: Settings, ids: list[str]) -> Result:
+    """get_event one after another, every call another event id: the runtime's misses."""
+    epochs = _epochs(ids, settings.warmup, settings.seq_block, settings.seq_rounds)
+    out = {"baseline": Timings(), "ours": Timings()}
+    spans: list[Span] = []
+    r = 0
+    with httpx2.Client(headers=_headers(service.token), timeout=30) as client:
+        for warm, blocks in epochs:
+            connector = mscal.load_connector()  # nothing remembered yet
+            auth = connector.authentication({"base_url": service.base}, access_token=service.token)
+            with connector.session(auth) as session:
+                sides: dict[str, Callable[[str], object]] = {
+                    "baseline": lambda i: _ok_json(
+                        client.get(f"{service.base}/me/events/{_segment(i)}")
+                    ),
+                    "ours": lambda i: session.run("get_event", {"event_id": i}),
+                }
+                _forget_safe_paths()
+                for work in sides.values():  # connections open, templates compiled
+                    for event_id in warm:
+                        work(event_id)
+                for block in blocks:
+                    for name in list(sides) if r % 2 == 0 else list(sides)[::-1]:
+                        work, timings = sides[name], out[name]
+                        before = _safe_path_hits()
+                        gc.collect()
+                        cpu = time.process_time()
+                        for event_id in block:
+                            began = time.perf_counter()
+                            work(event_id)
+                            timings.wall.append(time.perf_counter() - began)
+                        timings.cpu.append((time.process_time() - cpu) / len(block))
+                        if name == "ours":
+                            spans.append((before, _safe_path_hits()))
+                    r += 1
+    return _judge(
+        Result(
+            "1v",
+            "sequential get_event, a new id each call, sync",
+            "ms/req",
+            "httpx2.Client",
+            target=None,
+            note=f"{settings.seq_rounds} rounds x {settings.seq_block} requests a side, each "
+            f"round on {settings.seq_block} event ids of its own (the same for both sides); "
+            f"{_epochs_note(epochs)}; in ours' blocks {_hits_note(spans)}; median of single "
+            "requests; no target",
+        ),
+        out,
+        1000,
+    )
+
+
 # 2. concurrency ---------------------------------------------------------------------------
 
 
@@ -523,6 +678,91 @@ def bench_concurrency(
             "ms/op",
             "httpx2.AsyncClient",
             target=1.2,
+            note=note,
+        ),
+        timings,
+        1000,
+    )
+
+
+def _each(
+    ids: list[str], one: Callable[[str], Awaitable[None]]
+) -> Callable[[int], Awaitable[None]]:
+    """one() for the i-th id, as _gather_limited calls it."""
+    return lambda i: one(ids[i])
+
+
+def bench_concurrency_varied(service: Service, settings: Settings, ids: list[str]) -> Result:
+    """CONCURRENT_OPS get_event on an AsyncSession, every one another event id, all to /me.
+
+    One mailbox, so 4 in flight on both sides: the runtime keeps at most 4 in flight per
+    mailbox (Graph's limit) and would only queue the other 4 of 8."""
+    in_flight = 4
+    epochs = _epochs(ids, in_flight * 4, CONCURRENT_OPS, settings.conc_rounds)
+    peaks = {"baseline": 0, "ours": 0}
+    spans: list[Span] = []
+
+    def mailbox(_i: int) -> str:
+        return "me"
+
+    async def measure() -> dict[str, Timings]:
+        out = {"baseline": Timings(), "ours": Timings()}
+        r = 0
+        for warm, blocks in epochs:
+            connector = mscal.load_connector()  # nothing remembered yet
+            auth = connector.authentication({"base_url": service.base}, access_token=service.token)
+            async with (
+                httpx2.AsyncClient(headers=_headers(service.token), timeout=30) as client,
+                connector.async_session(auth) as session,
+            ):
+
+                async def baseline(event_id: str) -> None:
+                    _ok_json(await client.get(f"{service.base}/me/events/{_segment(event_id)}"))
+
+                async def ours(event_id: str) -> None:
+                    await session.run("get_event", {"event_id": event_id})
+
+                sides = {"baseline": baseline, "ours": ours}
+                _forget_safe_paths()
+                for one in sides.values():  # connections open, templates compiled
+                    await _gather_limited(len(warm), in_flight, _each(warm, one), mailbox)
+                for block in blocks:
+                    for name in list(sides) if r % 2 == 0 else list(sides)[::-1]:
+                        work = _each(block, sides[name])
+                        before = _safe_path_hits()
+                        gc.collect()  # each block from a clean slate, as in interleave()
+                        cpu = time.process_time()
+                        began = time.perf_counter()
+                        peak = await _gather_limited(len(block), in_flight, work, mailbox)
+                        out[name].wall.append((time.perf_counter() - began) / len(block))
+                        out[name].cpu.append((time.process_time() - cpu) / len(block))
+                        peaks[name] = max(peaks[name], peak)
+                        if name == "ours":
+                            spans.append((before, _safe_path_hits()))
+                    r += 1
+        return out
+
+    _reset_stats(service)
+    timings = asyncio.run(measure())
+    stats = httpx2.get(f"{service.root}/_sandbox/stats", timeout=10).json()
+    expected = 2 * sum(len(warm) + CONCURRENT_OPS * len(blocks) for warm, blocks in epochs)
+    extra = stats["requests"] - expected
+    note = (
+        f"{settings.conc_rounds} rounds of {CONCURRENT_OPS} ops a side, each op another event "
+        f"id (the same ids for both sides in a round), Semaphore({in_flight}) + gather, all to "
+        "/me: 4 in flight on both sides, as the runtime keeps at most 4 per mailbox (Graph's "
+        f"limit); {_epochs_note(epochs)}; in ours' blocks {_hits_note(spans)}; most in flight "
+        f"to one mailbox: baseline {peaks['baseline']}, ours {peaks['ours']}"
+        + (f"; {extra} extra requests (retries after 429?)" if extra else "; no retries")
+        + "; no target"
+    )
+    return _judge(
+        Result(
+            "2v",
+            f"{CONCURRENT_OPS} get_event, new id each, {in_flight} in flight, async, /me",
+            "ms/op",
+            "httpx2.AsyncClient",
+            target=None,
             note=note,
         ),
         timings,
@@ -1374,6 +1614,10 @@ def main() -> None:
     with local_graph(settings) as service:
         step("1 sequential")
         results.append(bench_sequential(service, settings, connector))
+        step(f"checking the {PAGING_EVENTS} seeded events' ids (distinct, get_event finds each)")
+        event_ids = seeded_event_ids(service)
+        step("1v sequential, a new event id each call")
+        results.append(bench_sequential_varied(service, settings, event_ids))
         step("2 concurrency (8 mailboxes)")
         results.append(
             bench_concurrency(service, settings, connector, in_flight=8, many_mailboxes=True)
@@ -1382,6 +1626,8 @@ def main() -> None:
         results.append(
             bench_concurrency(service, settings, connector, in_flight=4, many_mailboxes=False)
         )
+        step("2v concurrency, a new event id each op (1 mailbox, 4 in flight)")
+        results.append(bench_concurrency_varied(service, settings, event_ids))
         step("3 paging")
         results.extend(bench_paging(service, settings, connector))
         step("4 creation")
