@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -334,3 +335,13 @@ def test_cli_input_file_on_a_terminal_shows_a_progress_bar(
     assert result.out == ""  # nothing failed: no lines, only the bar and the summary
     assert "2/2" in result.err
     assert "2 of 2 succeeded, 0 failed" in result.err
+
+
+def test_cli_input_file_from_stdin(
+    httpx2_mock: HTTPXMock, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpx2_mock.add_response(url=f"{GRAPH}/me/events/a", method="DELETE", status_code=204)
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"event_id": "a"}\n'))
+    result = cli("run", "delete_event", "--input-file", "-", "--token", CANARY_TOKEN)
+    assert result.code == 0
+    assert json.loads(result.out) == {"index": 0, "ok": True, "result": {"deleted": True}}
