@@ -345,3 +345,16 @@ def test_cli_input_file_from_stdin(
     result = cli("run", "delete_event", "--input-file", "-", "--token", CANARY_TOKEN)
     assert result.code == 0
     assert json.loads(result.out) == {"index": 0, "ok": True, "result": {"deleted": True}}
+
+
+def test_the_connector_runs_many_and_iterates_in_sessions_of_their_own(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector, auth: Any
+) -> None:
+    httpx2_mock.add_response(
+        url=BATCH, json=_answer({"id": "0", "status": 204}, {"id": "1", "status": 204})
+    )
+    inputs = [{"event_id": "a"}, {"event_id": "b"}]
+    outcomes = list(connector.run_many("delete_event", inputs, auth=auth))
+    assert [(o.index, o.ok) for o in outcomes] == [(0, True), (1, True)]
+    _three_pages(httpx2_mock)
+    assert list(connector.iterate("list_events", auth=auth)) == [1, 2, 3]

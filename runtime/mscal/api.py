@@ -297,6 +297,30 @@ class Connector:
         async with self.async_session(auth, base_url=base_url) as session:
             return await session.run(operation, inputs)
 
+    def run_many(
+        self,
+        operation: str,
+        inputs: Iterable[Mapping[str, Any]],
+        *,
+        auth: Tokens,
+        base_url: str | None = None,
+    ) -> Iterator[Outcome]:
+        """`Session.run_many` in a session of its own, open while the outcomes are read."""
+        with self.session(auth, base_url=base_url) as session:
+            yield from session.run_many(operation, inputs)
+
+    def iterate(
+        self,
+        operation: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        auth: Tokens,
+        base_url: str | None = None,
+    ) -> Iterator[Any]:
+        """`Session.iterate` in a session of its own, open while the items are read."""
+        with self.session(auth, base_url=base_url) as session:
+            yield from session.iterate(operation, inputs)
+
     def _connection(self, auth: Tokens, base_url: str | None) -> tuple[Origin, BearerAuth]:
         if isinstance(auth, Authentication):
             origin = Origin.from_base_url(base_url or auth.base_url)
