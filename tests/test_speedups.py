@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 import mscal
 from mscal.limits import Limits
@@ -18,6 +19,7 @@ from mscal.path_shapes import eligible
 from mscal.spec import load_spec, read_yaml
 from mscal.spec_cache import ENV, ParsedFiles
 from mscal.templating import Templates, render
+from mscal.validation import FORMAT_CHECKER
 
 
 def test_a_parsed_file_comes_from_the_cache_until_it_changes(tmp_path: Path) -> None:
@@ -189,3 +191,40 @@ def test_shipped_paths_are_rendered_by_shape() -> None:
         if eligible(templates._trees(op.request["path"]))
     ]
     assert len(shaped) >= len(_CONNECTOR.spec.operations) - 1  # raw_http_request's is raw
+
+
+def _fresh_validity(name: str) -> Draft202012Validator:
+    schema = _CONNECTOR.describe(name)["input_schema"]
+    return Draft202012Validator(
+        schema, registry=_CONNECTOR.spec.registry, format_checker=FORMAT_CHECKER
+    )
+
+
+_OPERATIONS = sorted(_CONNECTOR.spec.operations)
+_REFERENCE = {name: _fresh_validity(name) for name in _OPERATIONS}
+_INPUT_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=3),
+    st.integers(-1, 3),
+    st.booleans(),
+    st.sampled_from(["2026-11-23T10:00:00Z", "nope", "https://graph.microsoft.com/v1.0/me"]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(operation=st.sampled_from(_OPERATIONS), data=st.data())
+def test_remembered_validity_agrees_with_jsonschema(operation: str, data: st.DataObject) -> None:
+    validator = _CONNECTOR.compiled(operation).validator
+    names = sorted(_CONNECTOR.describe(operation)["input_schema"].get("properties") or {})
+    chosen = data.draw(st.lists(st.sampled_from(names), max_size=4, unique=True), label="names")
+    # Several inputs over the same names, each validated twice: later ones may come from what
+    # earlier ones left remembered, which is what must never let an invalid input through.
+    for _ in range(4):
+        inputs = {name: data.draw(_INPUT_VALUES, label=name) for name in chosen}
+        for _ in range(2):
+            try:
+                merged = validator.validate(inputs)
+            except mscal.InputError:
+                merged = None
+            reference = {**validator._defaults, **inputs}
+            assert (merged is not None) == _REFERENCE[operation].is_valid(reference), inputs

@@ -12,6 +12,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 
 from mscal.errors import InputError
+from mscal.validity_keys import Key, length_only_inputs, validity_key
 
 
 def _is_date_time(value: object) -> bool:
@@ -67,9 +68,9 @@ class InputValidator:
         )
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
-        # Inputs of plain values (ids, flags, dates) already found valid: validation is a pure
-        # function of them, and a workflow often repeats a call (polling, one mailbox).
-        self._valid: set[frozenset[tuple[str, Any, type]]] = set()
+        # Inputs already found valid, by `validity_keys`: plain values, ids by their length.
+        self._valid: set[Key] = set()
+        self._lengths = length_only_inputs(resolved)
         self._defaults = {
             name: prop["default"]
             for name, prop in properties.items()
@@ -82,7 +83,7 @@ class InputValidator:
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
         merged = {**self._defaults, **inputs}
-        key = _scalar_key(merged)
+        key = validity_key(merged, self._lengths)
         if key is not None and key in self._valid:
             return merged
         if next(self._validator.iter_errors(merged), None) is not None:
@@ -98,15 +99,6 @@ class InputValidator:
 
 
 VALID_MEMO_SIZE = 1024
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _scalar_key(inputs: Mapping[str, Any]) -> frozenset[tuple[str, Any, type]] | None:
-    """A key for inputs made only of plain values (with their types: True == 1); None when
-    any value is a list or an object (those are validated each time)."""
-    if not all(isinstance(value, _SCALARS) for value in inputs.values()):
-        return None
-    return frozenset((name, value, type(value)) for name, value in inputs.items())
 
 
 def check_depth(inputs: Mapping[str, Any], max_depth: int) -> None:
