@@ -384,3 +384,15 @@ def test_the_mailbox_of_a_path(connector: mscal.Connector, path: str, mailbox: s
     assert isinstance(slots, MailboxSlots)
     assert slots.per_mailbox == 4
     assert slots.mailbox(path) == mailbox
+
+
+@pytest.mark.parametrize(
+    "name", ["Upgrade", "TE", "Expect", "Keep-Alive", "Trailer", "Proxy-Connection"]
+)
+def test_hop_by_hop_headers_are_refused(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any], name: str
+) -> None:
+    with pytest.raises(mscal.InputError) as caught:
+        run("raw_http_request", {"endpoint": "/me", "headers": {name: "x"}})
+    assert caught.value.field == "headers"
+    assert httpx2_mock.get_requests() == []

@@ -17,7 +17,9 @@ import httpx2
 
 from mscal.errors import EgressError
 
-# Headers an operation or a caller may never set: credentials and framing belong to the runtime.
+# Headers an operation or a caller may never set: credentials, framing and the connection's
+# own hop-by-hop headers belong to the runtime (an Upgrade or an Expect could turn the request
+# into something else on the wire).
 FORBIDDEN_HEADERS = frozenset(
     {
         "authorization",
@@ -27,6 +29,12 @@ FORBIDDEN_HEADERS = frozenset(
         "content-length",
         "transfer-encoding",
         "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
     }
 )
 ALLOWED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
