@@ -348,7 +348,8 @@ class _BaseSession:
         self._limits = dict(limits or {})
         Limits().merged(self._limits)  # unknown names fail here, not at the first call
         self._slots = connector.slots_for(max_in_flight_per_mailbox)
-        self._slot_of = _slot_keys(self._slots, self.origin, auth)
+        signed_in = (connector.spec.defaults.get("concurrency") or {}).get("signed_in_mailbox")
+        self._slot_of = _slot_keys(self._slots, self.origin, auth, signed_in)
         self._open(transport)
 
     def _open(self, transport: Any) -> None:
@@ -371,10 +372,11 @@ class _BaseSession:
 
 
 def _slot_keys(
-    slots: MailboxSlots | None, origin: Origin, auth: object
+    slots: MailboxSlots | None, origin: Origin, auth: object, signed_in: str | None
 ) -> Callable[[str], Hashable | None] | None:
-    """A request path's slot key: Graph counts per app and mailbox, and `/me` is the signed-in
-    user's, so the key holds the origin, the authentication (for /me) and the mailbox."""
+    """A request path's slot key: Graph counts per app and mailbox, and the signed-in user's
+    mailbox (`/me`) differs by authentication, so the key holds the origin, the authentication
+    (for that one) and the mailbox."""
     if slots is None:
         return None
     place = (origin.host, origin.port, origin.base_path)
@@ -384,7 +386,7 @@ def _slot_keys(
         mailbox = slots.mailbox(path)
         if mailbox is None:
             return None
-        return (place, principal if mailbox == "/me" else None, mailbox.lower())
+        return (place, principal if mailbox == signed_in else None, mailbox.lower())
 
     return slot_of
 

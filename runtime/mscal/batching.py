@@ -87,7 +87,7 @@ def slot_key(call: Call) -> Hashable | None:
 
 
 def _relative(call: Call) -> str:
-    return call.request.url.raw_path.decode("ascii")[len(call.origin.base_path) :]
+    return call.origin.relative(call.request.url)
 
 
 def batch_payload(items: Sequence[Item]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx2
 
-from mscal.errors import GraphError, ResyncRequiredError
+from mscal.errors import GraphError, ResyncRequiredError, ThrottlingError
 from mscal.retry import parse_retry_after
 
 ERROR_TYPES: dict[str, type[GraphError]] = {"resync_required": ResyncRequiredError}
@@ -46,8 +46,13 @@ def graph_error(
     envelope: Mapping[str, Sequence[str]],
     client_request_id: str | None,
     hints: ErrorHints = (),
+    *,
+    giving_up: tuple[float, str] | None = None,
 ) -> GraphError:
-    """Read code, message, request id and date from the body paths or headers the spec names."""
+    """Read code, message, request id and date from the body paths or headers the spec names.
+
+    `giving_up` (seconds to wait, why) makes it a ThrottlingError that says when to retry.
+    """
     try:
         body: Any = response.json()
     except ValueError:
@@ -63,6 +68,10 @@ def graph_error(
     code = first("code")
     advice = next((h for h in hints if h.matches(response.status_code, code)), None)
     kind = advice.kind if advice else GraphError
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    hint = advice.hint if advice else None
+    if giving_up is not None:
+        kind, (retry_after, hint) = ThrottlingError, giving_up
     return kind(
         status_code=response.status_code,
         code=code,
@@ -70,8 +79,8 @@ def graph_error(
         request_id=first("request_id"),
         client_request_id=client_request_id,
         date=first("date"),
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        hint=advice.hint if advice else None,
+        retry_after=retry_after,
+        hint=hint,
     )
 
 

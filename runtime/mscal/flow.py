@@ -25,7 +25,6 @@ from mscal.errors import (
     GraphError,
     PagingError,
     SpecError,
-    ThrottlingError,
     TransportError,
 )
 from mscal.guard import Origin, check_upload_url, check_url
@@ -289,7 +288,7 @@ def exchange(
             request.extensions = {**request.extensions, "timeout": timeouts}
         slot = None
         if credentials and call.slot_of is not None:
-            slot = call.slot_of(request.url.raw_path.decode("ascii")[len(call.origin.base_path) :])
+            slot = call.slot_of(call.origin.relative(request.url))
         try:
             response: httpx2.Response = yield Send(
                 request, credentials, slot, call.limits.response_bytes
@@ -367,16 +366,9 @@ def throttling_error(
     call: Call, response: httpx2.Response, *, attempts: int, delay: float, why: str
 ) -> GraphError:
     """Giving up on a throttled request: Graph's error, and when to try again."""
-    error = graph_error(response, call.error_envelope, call.client_request_id)
-    return ThrottlingError(
-        status_code=error.status_code,
-        code=error.code,
-        message=error.message,
-        request_id=error.request_id,
-        client_request_id=error.client_request_id,
-        date=error.date,
-        retry_after=delay,
-        hint=f"Gave up after {attempts} retries ({why}); try again in {delay:.0f} s.",
+    advice = f"Gave up after {attempts} retries ({why}); try again in {delay:.0f} s."
+    return graph_error(
+        response, call.error_envelope, call.client_request_id, giving_up=(delay, advice)
     )
 
 

@@ -88,6 +88,10 @@ class Origin:
         netloc = _bracket(self.host) + ("" if self.port == default_port else f":{self.port}")
         return f"{self.scheme}://{netloc}{self.base_path}{path}"
 
+    def relative(self, url: httpx2.URL) -> str:
+        """A URL on this origin as its path (and query) after the base path, e.g. /me/events."""
+        return url.raw_path.decode("ascii", "replace")[len(self.base_path) :]
+
     def contains(self, url: httpx2.URL) -> bool:
         port = url.port or (443 if url.scheme == "https" else 80)
         if (url.scheme, (url.host or "").lower(), port) != (self.scheme, self.host, self.port):
@@ -169,7 +173,7 @@ def check_url(url: str | httpx2.URL, origin: Origin) -> httpx2.URL:
             f"link to {parsed.scheme}://{parsed.host}:{parsed.port or ''} is not on the "
             f"connection's Graph host {origin.host} under {origin.base_path or '/'}"
         )
-    check_path(parsed.raw_path.decode("ascii", "replace")[len(origin.base_path) :] or "/")
+    check_path(origin.relative(parsed) or "/")
     return parsed
 
 

@@ -13,10 +13,11 @@ import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from mscal.files import write_atomically
 
 ENV = "MSCAL_SPEC_CACHE"
 _FORMAT = 1
@@ -75,11 +76,5 @@ class ParsedFiles:
             return
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".spec-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(marshal.dumps({"format": _FORMAT, "files": self.entries}))
-                os.replace(temporary, self.path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
+            content = marshal.dumps({"format": _FORMAT, "files": self.entries})
+            write_atomically(self.path, content)
