@@ -59,8 +59,8 @@ from urllib.parse import quote
 import httpx2
 
 import mscal
-from mscal.api import Session
-from mscal.guard import check_path
+from mscal.call.guard import check_path
+from mscal.connector import Session
 from mscal.sandbox import create_sandbox
 
 DOMAIN = "contoso.onmicrosoft.com"
@@ -228,7 +228,7 @@ def local_graph(settings: Settings) -> Iterator[Service]:
         with (workdir / "server.log").open("wb") as log:  # the child keeps its own handle
             process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "mscal.cli", "sandbox"),
+                    *(sys.executable, "-m", "mscal.cli.main", "sandbox"),
                     *("--port", str(port), "--db", str(db)),
                 ],
                 stdout=subprocess.DEVNULL,
@@ -959,7 +959,7 @@ print(json.dumps([{"id": c.id, "name": c.name} for c in calendars.value], indent
 
 def bench_cold_start(service: Service, settings: Settings) -> tuple[Result, Result]:
     script = Path(sys.executable).with_name("mscal")
-    mscal_cli = [str(script)] if script.exists() else [sys.executable, "-m", "mscal.cli"]
+    mscal_cli = [str(script)] if script.exists() else [sys.executable, "-m", "mscal.cli.main"]
     commands = {
         "mscal": [
             *mscal_cli,
@@ -1406,9 +1406,9 @@ began = time.perf_counter()
 marks = []
 def mark(label):
     marks.append((label, time.perf_counter()))
-import mscal.cli
-from mscal.api import load_connector
-mark("import mscal.cli, mscal.api")
+import mscal.cli.main
+from mscal.connector import load_connector
+mark("import mscal.cli.main, mscal.connector")
 connector = load_connector()
 mark("load_connector() (read the spec)")
 connector.describe("list_calendars")
@@ -1452,7 +1452,7 @@ def _cold_phases(service: Service) -> str:
 def _import_times(service: Service) -> str:
     done = subprocess.run(
         [
-            *(sys.executable, "-X", "importtime", "-m", "mscal.cli", "run", "list_calendars"),
+            *(sys.executable, "-X", "importtime", "-m", "mscal.cli.main", "run", "list_calendars"),
             *("--base-url", service.base, "--token", service.token),
         ],
         capture_output=True,

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-from mscal.lint import lint
-from mscal.spec import default_spec_root, load_spec
+from mscal.lint.core import lint
+from mscal.spec.load import default_spec_root, load_spec
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
     process = [
         _timed(
             lambda: subprocess.run(
-                [sys.executable, "-m", "mscal.cli", "lint"], check=True, capture_output=True
+                [sys.executable, "-m", "mscal.cli.main", "lint"], check=True, capture_output=True
             )
         )
         for _ in range(max(3, rounds // 2))

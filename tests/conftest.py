@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import mscal
-from mscal.cli import main
-from mscal.spec import default_spec_root
+from mscal.cli.main import main
+from mscal.spec.load import default_spec_root
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 # A token that must never show up anywhere but the Authorization header.
@@ -74,5 +74,5 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retry waits are recorded instead of slept."""
     slept: list[float] = []
-    monkeypatch.setattr("mscal.drivers.time.sleep", slept.append)
+    monkeypatch.setattr("mscal.io.drivers.time.sleep", slept.append)
     return slept

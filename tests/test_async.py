@@ -65,7 +65,7 @@ def test_async_errors_are_the_same_types(
     async def no_sleep(_seconds: float) -> None:
         return None
 
-    monkeypatch.setattr("mscal.drivers._asleep", no_sleep)
+    monkeypatch.setattr("mscal.io.drivers._asleep", no_sleep)
     httpx2_mock.add_response(status_code=503, headers={"Retry-After": "1"})
     httpx2_mock.add_response(
         status_code=404, json={"error": {"code": "ErrorItemNotFound", "message": "gone"}}

@@ -16,7 +16,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.auth import OAuth2Tokens, StaticToken
+from mscal.auth.core import OAuth2Tokens, StaticToken
 from mscal.secret import Secret
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
 
@@ -316,7 +316,7 @@ def test_token_is_absent_from_exceptions_and_tracebacks(
     failure: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("mscal.drivers.time.sleep", lambda _s: None)
+    monkeypatch.setattr("mscal.io.drivers.time.sleep", lambda _s: None)
     inputs: dict[str, Any] = {"event_id": "e1"}
     operation = "get_event"
     if failure == "graph":

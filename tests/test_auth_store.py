@@ -26,12 +26,12 @@ from cryptography.x509.oid import NameOID
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.auth import certificate_parts
-from mscal.auth_login import sign_in_with_browser
-from mscal.auth_store import AuthStore, StoredAuthentication
+from mscal.auth.core import certificate_parts
+from mscal.auth.login import sign_in_with_browser
+from mscal.auth.signin import sign_in_without_browser
+from mscal.auth.store import AuthStore, StoredAuthentication
 from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
-from mscal.signin import sign_in_without_browser
 from tests.conftest import CliResult
 
 SECRET = "canary-stored-secret-5e4d3c"
@@ -67,7 +67,7 @@ def test_files_are_private_and_written_atomically(
     def crash(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("mscal.auth_store.os.replace", crash)
+    monkeypatch.setattr("mscal.auth.store.os.replace", crash)
     with pytest.raises(OSError):
         store.save(StoredAuthentication("Sandbox", {"client_id": "b"}))
     assert path.read_text() == before  # the old file is whole
@@ -285,7 +285,7 @@ def test_two_processes_sharing_a_store_refresh_once(
         )
     )
     refreshes_before = len(sandbox.store.find("refresh"))
-    command = [sys.executable, "-m", "mscal.cli", "run", "get_calendar", "--auth", "Both"]
+    command = [sys.executable, "-m", "mscal.cli.main", "run", "get_calendar", "--auth", "Both"]
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
     processes = [
         subprocess.Popen(

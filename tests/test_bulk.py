@@ -13,7 +13,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.batching import Outcome
+from mscal.call.batching import Outcome
 from tests.conftest import CANARY_TOKEN, GRAPH
 
 BATCH = f"{GRAPH}/$batch"
@@ -42,8 +42,8 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         slept.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr("mscal.bulk.monotonic", lambda: now[0])
-    monkeypatch.setattr("mscal.bulk.sleep", sleep)
+    monkeypatch.setattr("mscal.io.bulk.monotonic", lambda: now[0])
+    monkeypatch.setattr("mscal.io.bulk.sleep", sleep)
     return slept
 
 

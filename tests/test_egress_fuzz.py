@@ -24,8 +24,7 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 import mscal
-from mscal.api import Session
-from mscal.guard import (
+from mscal.call.guard import (
     ALLOWED_METHODS,
     FORBIDDEN_HEADERS,
     Origin,
@@ -33,6 +32,7 @@ from mscal.guard import (
     check_path,
     check_url,
 )
+from mscal.connector import Session
 from tests.conftest import CANARY_TOKEN
 
 # 1,000 examples per property, fast: one connector and one session per origin for the module.

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mscal.lint import lint
-from mscal.lint_rules import RULES
-from mscal.spec import default_spec_root
+from mscal.lint.core import lint
+from mscal.lint.rules import RULES
+from mscal.spec.load import default_spec_root
 from tests.conftest import CliResult
 from tests.test_lint_openapi import DESCRIPTION, MINI_OPERATIONS
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 import mscal
-from mscal.lint import lint
-from mscal.owner_forms import owner_forms
-from mscal.spec import default_spec_root
+from mscal.lint.core import lint
+from mscal.spec.load import default_spec_root
+from mscal.spec.owner_forms import owner_forms
 from tests.conftest import CliResult
 
 ROOT = default_spec_root()

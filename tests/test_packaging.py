@@ -37,14 +37,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_the_spec(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "mscal/spec/connector.yaml" in names
+    assert "mscal/shipped_spec/connector.yaml" in names
     for folder in ("operations", "schemas"):
         shipped = {p.name for p in (ROOT / folder).iterdir() if p.suffix in {".yaml", ".json"}}
         assert {
-            n.rsplit("/", 1)[-1] for n in names if n.startswith(f"mscal/spec/{folder}/")
+            n.rsplit("/", 1)[-1] for n in names if n.startswith(f"mscal/shipped_spec/{folder}/")
         } == shipped
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "mscal = mscal.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "mscal = mscal.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_installed_package_runs_from_another_directory(wheel: Path, tmp_path: Path) -> None:
@@ -57,8 +57,8 @@ def test_installed_package_runs_from_another_directory(wheel: Path, tmp_path: Pa
         [
             sys.executable,
             "-c",
-            "import mscal, mscal.spec as s; print(s.default_spec_root()); "
-            "from mscal.cli import main; raise SystemExit(main(['operations', '--json']))",
+            "import mscal, mscal.spec.load as s; print(s.default_spec_root()); "
+            "from mscal.cli.main import main; raise SystemExit(main(['operations', '--json']))",
         ],
         cwd=elsewhere,
         env=env,
@@ -67,5 +67,5 @@ def test_installed_package_runs_from_another_directory(wheel: Path, tmp_path: Pa
         check=True,
     )
     root_line, listing = probe.stdout.split("\n", 1)
-    assert Path(root_line) == site / "mscal" / "spec"
+    assert Path(root_line) == site / "mscal" / "shipped_spec"
     assert '"name": "raw_http_request"' in listing

@@ -11,7 +11,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.retry import RetryPolicy, parse_retry_after
+from mscal.call.retry import RetryPolicy, parse_retry_after
 from tests.conftest import GRAPH
 
 PAGE_1 = f"{GRAPH}/me/events"

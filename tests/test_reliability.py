@@ -14,11 +14,11 @@ import yaml
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.concurrency import MailboxSlots
-from mscal.drivers import drive
+from mscal.call.flow import operation_flow
 from mscal.errors import DeadlineError, ResponseTooLargeError, ThrottlingError
-from mscal.flow import operation_flow
-from mscal.templating import TemplateOutputError, Templates, render
+from mscal.io.drivers import drive
+from mscal.io.slots import MailboxSlots
+from mscal.templates.render import TemplateOutputError, Templates, render
 from tests.conftest import CANARY_TOKEN, GRAPH
 
 CALENDARS = f"{GRAPH}/me/calendars"
@@ -101,7 +101,10 @@ def test_not_resending_and_giving_up_are_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     httpx2_mock.add_exception(httpx2.ReadError("reset"))
-    with caplog.at_level(logging.INFO, logger="mscal.retry"), pytest.raises(mscal.TransportError):
+    with (
+        caplog.at_level(logging.INFO, logger="mscal.retry"),
+        pytest.raises(mscal.TransportError),
+    ):
         run("create_calendar", {"calendar": {"name": "C"}})
     assert "not resending after POST /v1.0/me/calendars: ReadError" in caplog.text
     caplog.clear()

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from tools.operations_table import render as render_table
 
 import mscal
-from mscal.examples import example_problems
-from mscal.lint import lint
-from mscal.operations_table import render as render_table
-from mscal.spec import default_spec_root, read_yaml
+from mscal.lint.core import lint
+from mscal.lint.examples import example_problems
+from mscal.spec.load import default_spec_root, read_yaml
 from tests.conftest import CliResult
 
 ROOT = default_spec_root()
@@ -193,7 +193,7 @@ def test_the_operations_table_in_docs_is_generated_from_the_spec(
 ) -> None:
     documented = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
     assert documented == render_table(connector), (
-        "run: python -m mscal.operations_table > docs/operations.md"
+        "run: python -m tools.operations_table > docs/operations.md"
     )
 
 

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import mscal
-from mscal.limits import Limits
-from mscal.path_shapes import eligible
-from mscal.spec import load_spec, read_yaml
-from mscal.spec_cache import ENV, ParsedFiles
-from mscal.templating import Templates, render
-from mscal.validation import FORMAT_CHECKER
+from mscal.call.limits import Limits
+from mscal.call.validation import FORMAT_CHECKER
+from mscal.spec.cache import ENV, ParsedFiles
+from mscal.spec.load import load_spec, read_yaml
+from mscal.templates.path_shapes import eligible
+from mscal.templates.render import Templates, render
 
 
 def test_a_parsed_file_comes_from_the_cache_until_it_changes(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_a_broken_cache_file_is_ignored(tmp_path: Path) -> None:
 def test_a_cached_spec_is_the_same_spec(spec_copy: Path, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
     script = (
-        "import json, sys; from mscal.spec import load_spec; "
+        "import json, sys; from mscal.spec.load import load_spec; "
         "s = load_spec(sys.argv[1]); "
         "print(json.dumps([sorted(s.operations), s.manifest], sort_keys=True, default=str))"
     )
@@ -121,9 +121,10 @@ def test_phase_timeouts_are_left_alone_until_the_deadline_is_near() -> None:
 def test_a_sync_cli_call_does_not_import_the_event_loop(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     script = (
-        "import sys, mscal.cli; from mscal.api import load_connector; load_connector(); "
+        "import sys, mscal.cli.main; from mscal.connector import load_connector; load_connector(); "
         "load_connector().compiled('list_calendars'); "
-        "print(sorted(m for m in ('asyncio', 'mscal.batching', 'mscal.bulk') if m in sys.modules))"
+        "lazy = ('asyncio', 'mscal.call.batching', 'mscal.io.bulk'); "
+        "print(sorted(m for m in lazy if m in sys.modules))"
     )
     for _ in range(2):  # the second run reads the spec from the cache: no YAML parser either
         out = subprocess.run(

@@ -1,7 +1,7 @@
 """A declarative Microsoft Calendar connector: the spec says what to send, this runtime sends it."""
 
-from mscal.api import Connector, load_connector
-from mscal.auth import Authentication
+from mscal.auth.core import Authentication
+from mscal.connector import Connector, load_connector
 from mscal.errors import (
     AuthError,
     ConnectorError,

@@ -9,10 +9,10 @@ from urllib.parse import quote
 import pytest
 
 import mscal
-from mscal.api import Session
+from mscal.auth.signin import sign_in_without_browser
+from mscal.connector import Session
 from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
-from mscal.signin import sign_in_without_browser
 
 ADELE = "adele@contoso.onmicrosoft.com"
 ALEX = "alex@contoso.onmicrosoft.com"

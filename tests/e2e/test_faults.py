@@ -10,9 +10,9 @@ import httpx2
 import pytest
 
 import mscal
+from mscal.auth.signin import sign_in_without_browser
 from mscal.sandbox import Sandbox
 from mscal.sandbox.faults import parse_fault
-from mscal.signin import sign_in_without_browser
 from tests.e2e.conftest import ADELE
 
 
@@ -49,7 +49,7 @@ def test_503_and_504_are_retried(
     adele: mscal.Authentication,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("mscal.drivers.time.sleep", lambda _s: None)
+    monkeypatch.setattr("mscal.io.drivers.time.sleep", lambda _s: None)
     faults.faults.add("status=503 times=1")
     faults.faults.add("status=504 times=1")
     before = faults.faults.requests
@@ -63,7 +63,7 @@ def test_per_request_fault_header(
     adele: mscal.Authentication,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("mscal.drivers.time.sleep", lambda _s: None)
+    monkeypatch.setattr("mscal.io.drivers.time.sleep", lambda _s: None)
     with pytest.raises(mscal.GraphError) as caught:
         connector.run(
             "raw_http_request",
@@ -104,7 +104,7 @@ def test_a_dropped_connection_after_commit_does_not_duplicate_events(
 ) -> None:
     # Every create is committed and its answer dropped; the runtime resends it with the same
     # transactionId, which the service de-duplicates: 100 runs, exactly 100 events.
-    monkeypatch.setattr("mscal.drivers.time.sleep", lambda _s: None)
+    monkeypatch.setattr("mscal.io.drivers.time.sleep", lambda _s: None)
     calendar = connector.run(
         "create_calendar", {"calendar": {"name": "Dropped answers"}}, auth=adele
     )

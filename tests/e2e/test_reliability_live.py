@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import mscal
+from mscal.auth.signin import sign_in_without_browser
 from mscal.errors import DeadlineError, ResyncRequiredError
 from mscal.sandbox import Sandbox
 from mscal.sandbox.server import BackgroundServer
-from mscal.signin import sign_in_without_browser
 from tests.e2e.conftest import ADELE
 
 RANGE = {"start_date_time": "2027-03-01T00:00:00Z", "end_date_time": "2027-03-08T00:00:00Z"}

@@ -12,11 +12,11 @@ import httpx2
 import pytest
 
 import mscal
-from mscal.cli import main as cli_main_function
-from mscal.demo import run_demo
+from mscal.auth.signin import sign_in_without_browser
+from mscal.cli.demo import run_demo
+from mscal.cli.main import main as cli_main_function
 from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
-from mscal.signin import sign_in_without_browser
 from tests.e2e.conftest import ADELE
 
 TOKEN = "/contoso.onmicrosoft.com/oauth2/v2.0/token"

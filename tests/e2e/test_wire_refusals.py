@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import mscal
-from mscal.api import Session
-from mscal.guard import FORBIDDEN_HEADERS
+from mscal.call.guard import FORBIDDEN_HEADERS
+from mscal.connector import Session
 
 TOKEN = "wire-canary-token-4b1e"
 

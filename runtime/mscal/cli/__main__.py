@@ -1,0 +1,7 @@
+"""`python -m mscal.cli`: the same as the `mscal` command."""
+
+import sys
+
+from mscal.cli.main import main
+
+sys.exit(main())

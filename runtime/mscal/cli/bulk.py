@@ -1,0 +1,74 @@
+"""`mscal run OPERATION --input-file items.jsonl`: one operation over every line of a file.
+
+Piped, every input gets one JSON line on stdout, in input order, as soon as it is known:
+`{"index": 0, "ok": true, "result": ...}` or `{"index": 1, "ok": false, "error": {...}}`. On a
+terminal, a progress bar on stderr instead, then the failures as JSON lines and a summary.
+The exit status is 0 when every input succeeded, 1 when any failed, 2 when the file is unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+from mscal.connector import Session
+from mscal.errors import InputError
+
+
+def read_lines(handle: IO[str], source: str) -> list[dict[str, Any]]:
+    """Inputs from JSON lines (blank lines skipped); a broken line stops before anything runs."""
+    items = []
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                "", "json", f"{source} line {number} is not valid JSON: {exc.msg}"
+            ) from None
+        if not isinstance(value, dict):
+            raise InputError("", "type", f"{source} line {number} must be a JSON object of inputs")
+        items.append(value)
+    return items
+
+
+def run_file(session: Session, operation: str, path: str, *, jsonl: bool) -> int:
+    if path == "-":
+        inputs = read_lines(sys.stdin, "stdin")
+    else:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                inputs = read_lines(handle, path)
+        except OSError as exc:
+            from mscal.cli.main import UsageError
+
+            raise UsageError(f"--input-file: cannot read {path}: {exc.strerror}") from None
+    show_bar = sys.stdout.isatty() and not jsonl
+    failed = 0
+    bar = _progress(len(inputs)) if show_bar else None
+    try:
+        for outcome in session.run_many(operation, inputs):
+            failed += not outcome.ok
+            if bar is not None:
+                bar.update(1)
+                if not outcome.ok:
+                    bar.write(json.dumps(outcome.to_dict(), ensure_ascii=False), file=sys.stdout)
+            else:
+                sys.stdout.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+    finally:
+        if bar is not None:
+            bar.close()
+    if show_bar or failed:
+        print(
+            f"{len(inputs) - failed} of {len(inputs)} succeeded, {failed} failed", file=sys.stderr
+        )
+    return 1 if failed else 0
+
+
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="input", file=sys.stderr, dynamic_ncols=True)

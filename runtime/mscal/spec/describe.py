@@ -1,0 +1,59 @@
+"""The resolved description a builder renders: auth form and operations, `$ref`s inlined."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mscal.spec.load import Operation, Spec
+from mscal.spec.resolve import inline_refs
+
+
+def describe_connector(spec: Spec, *, operations: bool = True) -> dict[str, Any]:
+    manifest = spec.manifest
+    description: dict[str, Any] = {
+        key: manifest[key]
+        for key in ("name", "title", "version", "description", "icon", "documentation", "base_url")
+        if key in manifest
+    }
+    description["authentication"] = {
+        "fields": [
+            {
+                "key": f.key,
+                "title": f.title,
+                "help": f.help,
+                "required": f.required,
+                "secret": f.secret,
+                "advanced": f.advanced,
+                "schema": f.schema,
+            }
+            for f in spec.auth_fields
+        ]
+    }
+    if operations:
+        description["operations"] = [
+            describe_operation(spec, op) for op in spec.operations.values()
+        ]
+    return description
+
+
+def required_permissions(spec: Spec, operation: Operation) -> dict[str, list[str]]:
+    """The least Graph permissions: the operation's own, else the default for reads or writes."""
+    if operation.permissions is not None:
+        return dict(operation.permissions)
+    defaults = spec.defaults.get("permissions") or {}
+    kind = "read" if str(operation.request.get("method", "")).upper() == "GET" else "write"
+    return dict(defaults.get(kind) or {})
+
+
+def describe_operation(spec: Spec, operation: Operation) -> dict[str, Any]:
+    return {
+        "name": operation.name,
+        "title": operation.title,
+        "description": operation.description,
+        "group": operation.group,
+        "paginated": operation.paginated,
+        "permissions": required_permissions(spec, operation),
+        "input_schema": inline_refs(operation.input_schema, spec.registry),
+        "output_schema": inline_refs(operation.output_schema, spec.registry),
+        "examples": list(operation.examples),
+    }

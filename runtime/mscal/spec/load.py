@@ -1,0 +1,315 @@
+"""Loading the connector spec: connector.yaml, its operation files and schemas, once per path.
+
+Everything here is data; nothing is compiled or validated per call. Schemas from all files are
+registered under one base URI, so a `$ref: event.yaml` written anywhere resolves the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from mscal.errors import SpecError
+from mscal.spec.cache import ParsedFiles
+
+# Where the spec's schemas live in the `$ref` namespace. `.invalid` never resolves on a network.
+SCHEMA_BASE = "https://spec.mscal.invalid/schemas/"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass(frozen=True)
+class AuthField:
+    key: str
+    title: str
+    help: str
+    schema: dict[str, Any]
+    required: bool = False
+    secret: bool = False
+    advanced: bool = False
+
+    @property
+    def default(self) -> Any:
+        return self.schema.get("default")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation as declared: an endpoint template with its inputs and output."""
+
+    name: str
+    title: str
+    description: str
+    group: str
+    source: Path
+    request: dict[str, Any]
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    input_names: tuple[str, ...]
+    paginated: bool
+    pagination: dict[str, Any]
+    upload: dict[str, Any] | None
+    permissions: dict[str, list[str]] | None
+    idempotent: bool
+    limits: dict[str, Any]
+    result: str | None
+    examples: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    root: Path
+    manifest: dict[str, Any]
+    auth_fields: tuple[AuthField, ...]
+    operations: Mapping[str, Operation]
+    registry: Registry[Any]
+    fragments: Mapping[str, str]
+    schema_files: Mapping[str, Path] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def base_url(self) -> str:
+        return str(self.manifest["base_url"])
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return dict(self.manifest.get("defaults") or {})
+
+    @property
+    def oauth2(self) -> dict[str, Any]:
+        return dict(self.manifest["authentication"].get("oauth2") or {})
+
+    def operation(self, name: str) -> Operation:
+        try:
+            return self.operations[name]
+        except KeyError:
+            known = ", ".join(sorted(self.operations))
+            raise SpecError(f"unknown operation {name!r}; known operations: {known}") from None
+
+
+def default_spec_root() -> Path:
+    """The shipped spec: inside the installed package, or at the repository root in a checkout."""
+    packaged = Path(__file__).parents[1] / "shipped_spec"
+    if (packaged / "connector.yaml").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[3]
+
+
+def read_yaml(path: Path) -> Any:
+    # Imported here: a CLI call whose spec comes from the cache never needs a YAML parser.
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with path.open("rb") as handle:
+            return yaml.load(handle, Loader=loader)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: invalid YAML: {exc}") from None
+
+
+def load_spec(
+    path: str | Path | None = None, *, fresh: bool = False, lenient: bool = False
+) -> Spec:
+    """Load a connector from its directory or its connector.yaml (default: the shipped one).
+
+    Loaded specs are cached per directory; `fresh` reads the files again (the linter does).
+    """
+    root = Path(path) if path is not None else default_spec_root()
+    if root.is_file():
+        root = root.parent
+    root = root.resolve()
+    if lenient:
+        return _read_spec(root, lenient=True)
+    return _read_spec(root) if fresh else _cached_spec(root)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_spec(root: Path) -> Spec:
+    return _read_spec(root)
+
+
+def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
+    """Read a spec. `lenient` (for the linter, which reports these itself) keeps the first of
+    two operations with one name and ignores unknown traits instead of refusing the spec."""
+    files = ParsedFiles(root)
+    read = functools.partial(files.get, parse=read_yaml)
+    manifest_path = root / "connector.yaml"
+    manifest = read(manifest_path)
+    if not isinstance(manifest, dict):
+        raise SpecError(f"{manifest_path}: expected a mapping at the top level")
+    for key in ("name", "base_url", "authentication", "operations"):
+        if key not in manifest:
+            raise SpecError(f"{manifest_path}: missing required key {key!r}")
+
+    resources: list[tuple[str, Resource[Any]]] = []
+    schema_files: dict[str, Path] = {}
+    schema_dir = root / "schemas"
+    if schema_dir.is_dir():
+        for schema_path in sorted(schema_dir.glob("*.yaml")):
+            schema_files[schema_path.name] = schema_path
+            resources.append(
+                (
+                    SCHEMA_BASE + schema_path.name,
+                    DRAFT202012.create_resource(read(schema_path)),
+                )
+            )
+
+    traits = manifest.get("traits") or {}
+    operations: dict[str, Operation] = {}
+    for relative in manifest["operations"]:
+        op_path = root / relative
+        document = read(op_path)
+        if not isinstance(document, dict) or not isinstance(document.get("operations"), list):
+            raise SpecError(f"{op_path}: expected a mapping with an 'operations' list")
+        file_uri = SCHEMA_BASE + "operations." + op_path.name
+        defs: dict[str, Any] = dict(document.get("$defs") or {})
+        for raw in document["operations"]:
+            operation = _build_operation(
+                raw,
+                document,
+                op_path,
+                file_uri,
+                {**traits, **{t: {} for t in raw.get("traits", []) if lenient and t not in traits}},
+                defs,
+                (manifest.get("defaults") or {}).get("pagination"),
+            )
+            if operation.name in operations:
+                if lenient:
+                    continue
+                raise SpecError(f"{op_path}: operation {operation.name!r} is declared twice")
+            operations[operation.name] = operation
+        resources.append((file_uri, DRAFT202012.create_resource({"$schema": DRAFT, "$defs": defs})))
+
+    fragments = {str(k): str(v) for k, v in (manifest.get("templates") or {}).items()}
+    files.save()
+    return Spec(
+        root=root,
+        manifest=manifest,
+        auth_fields=tuple(_auth_field(raw) for raw in manifest["authentication"]["fields"]),
+        operations=operations,
+        registry=Registry().with_resources(resources),
+        fragments=fragments,
+        schema_files=schema_files,
+    )
+
+
+def _auth_field(raw: dict[str, Any]) -> AuthField:
+    schema = {
+        k: v
+        for k, v in raw.items()
+        if k not in {"key", "title", "help", "required", "secret", "advanced"}
+    }
+    schema.setdefault("title", raw.get("title", raw["key"]))
+    schema.setdefault("description", raw.get("help", ""))
+    return AuthField(
+        key=raw["key"],
+        title=raw.get("title", raw["key"]),
+        help=raw.get("help", ""),
+        schema=schema,
+        required=bool(raw.get("required", False)),
+        secret=bool(raw.get("secret", False)),
+        advanced=bool(raw.get("advanced", False)),
+    )
+
+
+def _build_operation(
+    raw: dict[str, Any],
+    document: dict[str, Any],
+    path: Path,
+    file_uri: str,
+    traits: dict[str, Any],
+    defs: dict[str, Any],
+    defaults_pagination: dict[str, Any] | None,
+) -> Operation:
+    name = raw.get("name")
+    if not isinstance(name, str):
+        raise SpecError(f"{path}: an operation has no name")
+    try:
+        applied = [traits[t] for t in raw.get("traits", [])]
+    except KeyError as exc:
+        raise SpecError(f"{path}: operation {name!r} uses unknown trait {exc.args[0]!r}") from None
+
+    properties: dict[str, Any] = {}
+    request: dict[str, Any] = {"query": {}, "headers": {}}
+    exclusive: list[list[str]] = []
+    dependent: dict[str, list[str]] = dict(raw.get("dependent_required") or {})
+    paginated = False
+    for trait in applied:
+        properties.update(trait.get("inputs") or {})
+        _merge_request(request, trait)
+        exclusive.extend(trait.get("exclusive") or [])
+        dependent.update(trait.get("dependent_required") or {})
+        paginated = paginated or bool(trait.get("paging"))
+    properties.update(raw.get("inputs") or {})
+    _merge_request(request, raw.get("request") or {})
+    request.update({k: v for k, v in (raw.get("request") or {}).items() if k not in request})
+
+    input_schema: dict[str, Any] = {
+        "type": "object",
+        "title": raw.get("title", name),
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if raw.get("required"):
+        input_schema["required"] = list(raw["required"])
+    pairs = [pair for pair in exclusive if all(key in properties for key in pair)]
+    rules = [{"not": {"required": pair}} for pair in pairs] + list(raw.get("input_rules") or [])
+    if rules:
+        input_schema["allOf"] = rules
+    if dependent:
+        input_schema["dependentRequired"] = dependent
+
+    # Operation schemas live as $defs of their file's resource, so that relative refs inside
+    # them resolve exactly as refs elsewhere in that file do.
+    defs[f"{name}.input"] = input_schema
+    defs[f"{name}.output"] = raw.get("output") or {}
+    return Operation(
+        name=name,
+        title=raw.get("title", name),
+        description=raw.get("description", ""),
+        group=raw.get("group", document.get("group", "Other")),
+        source=path,
+        request=request,
+        input_schema={"$ref": f"{file_uri}#/$defs/{name}.input"},
+        output_schema={"$ref": f"{file_uri}#/$defs/{name}.output"},
+        input_names=tuple(properties),
+        paginated=paginated,
+        pagination={**(defaults_pagination or {}), **(raw.get("pagination") or {})}
+        if paginated
+        else {},
+        upload=raw.get("upload"),
+        permissions=raw.get("permissions"),
+        idempotent=bool(raw.get("idempotent", False)),
+        limits=dict(raw.get("limits") or {}),
+        result=raw.get("result"),
+        examples=tuple(raw.get("examples") or ()),
+    )
+
+
+def _merge_request(into: dict[str, Any], source: dict[str, Any]) -> None:
+    """Merge query and header parts; a header given as a list gains the new parts."""
+    query = source.get("query")
+    if isinstance(query, dict) and isinstance(into["query"], dict):
+        into["query"].update(query)
+    elif query is not None:
+        into["query"] = query
+    headers = source.get("headers")
+    if isinstance(headers, dict) and isinstance(into["headers"], dict):
+        for header, value in headers.items():
+            existing = into["headers"].get(header)
+            if isinstance(existing, list) and isinstance(value, list):
+                into["headers"][header] = existing + [v for v in value if v not in existing]
+            else:
+                into["headers"][header] = value
+    elif headers is not None:
+        into["headers"] = headers
