@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mscal.connector import Connector
 from mscal.lint.rules import Finding
+from mscal.spec.load import default_spec_root, load_spec
 from mscal.spec.positions import Located, load_located
 
 
 def breaking_changes(old_path: str | Path, new_path: str | Path | None = None) -> list[Finding]:
-    from mscal.connector import Connector
-    from mscal.spec.load import default_spec_root, load_spec
-
     old = Connector(load_spec(old_path, lenient=True))
     new = Connector(load_spec(new_path or default_spec_root(), lenient=True))
     manifest = load_located(new.spec.root / "connector.yaml")
@@ -66,7 +65,7 @@ def breaking_changes(old_path: str | Path, new_path: str | Path | None = None) -
     return findings
 
 
-def _places(connector: Any) -> dict[str, tuple[Located, int]]:
+def _places(connector: Connector) -> dict[str, tuple[Located, int]]:
     found: dict[str, tuple[Located, int]] = {}
     for operation in connector.spec.operations.values():
         document = load_located(operation.source)

@@ -1,4 +1,5 @@
-"""Checking an operation's declared examples: inputs render to the stated request."""
+"""An operation's declared examples, replayed: the inputs render to the stated request, the
+canned responses give the stated output, and that output fits the output schema."""
 
 from __future__ import annotations
 
@@ -6,20 +7,64 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import httpx2
+from jsonschema import Draft202012Validator
 
 from mscal.call.flow import Call, Wait, operation_flow
 from mscal.call.guard import Origin
+from mscal.call.validation import FORMAT_CHECKER
 from mscal.errors import ConnectorError
+from mscal.lint.report import Keys, Report
+from mscal.spec.positions import Located
 
 if TYPE_CHECKING:
     from mscal.connector import Connector
+
+
+def check_examples(
+    report: Report,
+    document: Located,
+    base: Keys,
+    connector: Connector,
+    name: str,
+    output_schema: dict[str, Any],
+) -> None:
+    """Replay each example of the operation `name`; report what differs, at the example."""
+    examples = connector.spec.operation(name).examples
+    # Built only for an operation whose examples state an output.
+    output_validator = (
+        Draft202012Validator(output_schema, format_checker=FORMAT_CHECKER)
+        if any("output" in example for example in examples)
+        else None
+    )
+    for number, example in enumerate(examples):
+        for problem in example_problems(connector, name, example):
+            rule = (
+                "example-invalid" if problem.startswith("does not render") else "example-mismatch"
+            )
+            report.at(
+                document,
+                (*base, "examples", number),
+                rule,
+                f"operation {name!r} example {number + 1}: {problem}",
+            )
+        if (
+            output_validator is not None
+            and "output" in example
+            and not output_validator.is_valid(example["output"])
+        ):
+            report.at(
+                document,
+                (*base, "examples", number, "output"),
+                "example-output-schema",
+                f"operation {name!r} example {number + 1}: output does not fit its schema",
+            )
 
 
 def example_problems(connector: Connector, operation: str, example: dict[str, Any]) -> list[str]:
     """What differs between the request an example states and the one its inputs render."""
     origin = Origin.from_base_url(connector.spec.base_url)
     try:
-        call = connector.compiled(operation).prepare(connector, example.get("input") or {}, origin)
+        call = connector.compiled(operation).prepare(example.get("input") or {}, origin)
     except ConnectorError as exc:
         return [f"does not render: {exc}"]
     expected = example.get("request") or {}

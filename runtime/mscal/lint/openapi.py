@@ -20,6 +20,7 @@ from jinja2 import TemplateError
 from mscal.errors import ConnectorError
 from mscal.spec.load import Operation, read_yaml
 from mscal.spec.owner_forms import owner_forms
+from mscal.templates.analysis import Analysis
 
 if TYPE_CHECKING:
     from mscal.connector import Connector
@@ -118,12 +119,16 @@ class Description:
                     yield candidate
 
 
-def openapi_findings(connector: Connector, description: Description) -> list[tuple[str, str, str]]:
-    """(operation, rule, message) for each mismatch; the linter places them in the spec."""
+def openapi_findings(
+    connector: Connector, description: Description, analysis: Analysis | None = None
+) -> list[tuple[str, str, str]]:
+    """(operation, rule, message) for each mismatch; the linter places them in the spec.
+    `analysis`: the spec's templates as the linter already parsed them."""
+    analysis = analysis or Analysis(connector.spec.fragments)
     findings: list[tuple[str, str, str]] = []
     for operation in connector.spec.operations.values():
         compiled = connector.compiled(operation.name)
-        for inputs in owner_forms(connector, operation):
+        for inputs in owner_forms(connector, operation, analysis):
             findings.extend(_check_form(connector, description, operation, compiled, inputs))
     return sorted(set(findings))
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from jsonschema import Draft202012Validator
 
+from mscal.templates.analysis import Analysis
+
 if TYPE_CHECKING:
     from mscal.connector import Connector
     from mscal.spec.load import Operation
@@ -26,12 +28,15 @@ def placeholder(index: int) -> str:
     return f"ZZP{index}ZZ"
 
 
-def owner_forms(connector: Connector, operation: Operation) -> Iterator[dict[str, str]]:
+def owner_forms(
+    connector: Connector, operation: Operation, analysis: Analysis | None = None
+) -> Iterator[dict[str, str]]:
     """The inputs of each form, path-shaping inputs set to placeholder(i) for their index in
-    `shaping_inputs`. Nothing for the raw request, whose path is an input."""
+    `shaping_inputs`. Nothing for the raw request, whose path is an input. `analysis`: the
+    spec's templates, when the caller has them parsed already."""
     if "raw_path" in str(operation.request.get("path", "")):
         return
-    shaping = shaping_inputs(connector, operation)
+    shaping = shaping_inputs(connector, operation, analysis)
     schema = connector.describe(operation.name)["input_schema"]
     required = set(schema.get("required") or [])
     optional = [name for name in shaping if name not in required]
@@ -44,9 +49,10 @@ def owner_forms(connector: Connector, operation: Operation) -> Iterator[dict[str
                 yield inputs
 
 
-def shaping_inputs(connector: Connector, operation: Operation) -> list[str]:
+def shaping_inputs(
+    connector: Connector, operation: Operation, analysis: Analysis | None = None
+) -> list[str]:
     """The inputs the path template reads, in a stable order (placeholder indexes refer to it)."""
-    from mscal.lint.core import names_used
-
+    analysis = analysis or Analysis(connector.spec.fragments)
     source = str(operation.request.get("path", ""))
-    return sorted(names_used(source, connector.spec.fragments) & set(operation.input_names))
+    return sorted(analysis.names_used(source) & set(operation.input_names))
