@@ -31,6 +31,7 @@ from mscal.lint.structure import (
     place_operations,
 )
 from mscal.lint.validators import spec_meta_schemas
+from mscal.spec.cache import ParsedFiles, cache_dir
 from mscal.spec.load import default_spec_root, load_spec
 from mscal.spec.positions import Located
 from mscal.templates.analysis import Analysis
@@ -41,7 +42,9 @@ def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> l
     when a file cannot be read as YAML."""
     root = Path(path) if path is not None else default_spec_root()
     root = (root.parent if root.is_file() else root).resolve()
-    report = Report()
+    # Apart from the loader's cache of the same files: these entries carry positions too.
+    files = ParsedFiles(root, cache_dir() / "lint")
+    report = Report(files)
     manifest = report.load(root / "connector.yaml")
     operation_files = [
         report.load(root / str(p))
@@ -63,6 +66,7 @@ def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> l
             for name, rule, message in openapi_findings(connector, description, analysis):
                 document, index = places[name]
                 report.at(document, ("operations", index, "request", "path"), rule, message)
+    files.save()
     return report.sorted()
 
 

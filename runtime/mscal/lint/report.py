@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mscal.lint.rules import Finding
+from mscal.spec.cache import ParsedFiles
 from mscal.spec.positions import Located, YamlError, load_located
 
 Keys = tuple[str | int, ...]
@@ -26,9 +27,10 @@ class LintAbortError(Exception):
 class Report:
     """Collects findings, placed at the line and column of the keys they are about."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: ParsedFiles | None = None) -> None:
         self.findings: list[Finding] = []
         self.documents: dict[Path, Located] = {}
+        self.cache = cache  # the files read with positions, kept between runs
 
     def at(self, document: Located, keys: Keys, rule: str, message: str) -> None:
         line, column = document.where(*keys)
@@ -37,7 +39,7 @@ class Report:
     def load(self, path: Path) -> Located:
         """Read a spec file with positions; a file that is not YAML stops the linter."""
         try:
-            document = load_located(path)
+            document = load_located(path, self.cache)
         except YamlError as exc:
             raise LintAbortError(
                 Finding.make(str(exc.path), exc.line, exc.column, "yaml-invalid", exc.message)

@@ -2,20 +2,25 @@
 
 Refused, with a position: files over a size limit, duplicate keys, alias expansion beyond a
 bound (a "billion laughs" document), and syntax errors.
+
+A file read once is kept, values and positions, in the spec cache (spec/cache.py) until it
+changes, so a lint run over unchanged files does not even import a YAML parser.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from mscal.spec.cache import ParsedFiles
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000  # values built, aliases counted each time they are expanded
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Key = tuple[str | int, ...]
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
@@ -45,7 +50,24 @@ class Located:
         return (1, 1)
 
 
-def load_located(path: Path) -> Located:
+def load_located(path: Path, cache: ParsedFiles | None = None) -> Located:
+    """Read `path` with positions, from `cache` when it holds the file as it is now."""
+    if cache is None:
+        return _read(path)
+    data, positions = cache.get(path, _read_plain)
+    return Located(path, data, positions)
+
+
+def _read_plain(path: Path) -> tuple[Any, dict[Key, tuple[int, int]]]:
+    """What the cache keeps of a file: plain data only (marshal holds nothing else)."""
+    located = _read(path)
+    return located.data, located.positions
+
+
+def _read(path: Path) -> Located:
+    # Imported here: a lint run whose files all come from the cache never needs a YAML parser.
+    import yaml
+
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -56,7 +78,7 @@ def load_located(path: Path) -> Located:
     except UnicodeDecodeError as exc:
         raise YamlError(path, 1, 1, f"not UTF-8 text: {exc.reason}") from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         # The context (e.g. where an unclosed "[" opened) says more than where parsing gave up.
         mark = exc.context_mark or exc.problem_mark
@@ -66,16 +88,20 @@ def load_located(path: Path) -> Located:
         raise YamlError(path, 1, 1, f"invalid YAML: {exc}") from None
     located = Located(path, None)
     if node is not None:
-        located.data = _Builder(path, located.positions).build(node, ())
+        located.data = _Builder(yaml, path, located.positions).build(node, ())
     return located
 
 
 class _Builder:
-    def __init__(self, path: Path, positions: dict[Key, tuple[int, int]]) -> None:
+    """Builds plain values from a composed YAML tree, noting where each key and value starts.
+    Holds the `yaml` module it was given (imported only when a file is parsed)."""
+
+    def __init__(self, yaml_module: Any, path: Path, positions: dict[Key, tuple[int, int]]):
+        self.yaml = yaml_module
         self.path = path
         self.positions = positions
         self.count = 0
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = yaml_module.SafeLoader("")
 
     def build(self, node: yaml.Node, key: Key) -> Any:
         self.count += 1
@@ -88,12 +114,15 @@ class _Builder:
                 f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?)",
             )
         self.positions.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        if (
+            isinstance(node, (self.yaml.MappingNode, self.yaml.SequenceNode))
+            and node.tag not in _PLAIN_TAGS
+        ):
             mark = node.start_mark
             raise YamlError(
                 self.path, mark.line + 1, mark.column + 1, f"not plain data: tag {node.tag}"
             )
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, self.yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
@@ -115,11 +144,11 @@ class _Builder:
                 )
                 result[name] = self.build(value_node, (*key, name))
             return result
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, self.yaml.SequenceNode):
             return [self.build(item, (*key, index)) for index, item in enumerate(node.value)]
         try:
             return self.constructor.construct_object(node)
-        except yaml.constructor.ConstructorError as exc:
+        except self.yaml.constructor.ConstructorError as exc:
             mark = node.start_mark
             raise YamlError(
                 self.path, mark.line + 1, mark.column + 1, f"not plain data: {exc.problem}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -91,7 +93,7 @@ def _path(
     return {method: operation}
 
 
-DESCRIPTION = {
+DESCRIPTION: dict[str, Any] = {
     "openapi": "3.0.4",
     "paths": {
         "/places/graph.room": _path(["$select", "$expand"]),
@@ -149,14 +151,14 @@ def mini(tmp_path: Path) -> Path:
     return target
 
 
-def _write(tmp_path: Path, description: dict[str, object]) -> Path:
+def _write(tmp_path: Path, description: dict[str, Any]) -> Path:
     path = tmp_path / "graph.yaml"
     path.write_text(yaml.safe_dump(description))
     return path
 
 
 def _rules(
-    mini: Path, tmp_path: Path, description: dict[str, object] = DESCRIPTION
+    mini: Path, tmp_path: Path, description: dict[str, Any] = DESCRIPTION
 ) -> list[tuple[str, str]]:
     found = lint(mini, _write(tmp_path, description))
     return [(f.rule, f.message) for f in found if f.rule.startswith("openapi-")]
@@ -216,8 +218,8 @@ def test_planted_mistakes_are_reported(mini: Path, tmp_path: Path) -> None:
 
 
 def test_an_owner_form_missing_from_the_description_is_reported(mini: Path, tmp_path: Path) -> None:
-    description = {**DESCRIPTION, "paths": dict(DESCRIPTION["paths"])}  # type: ignore[call-overload]
-    del description["paths"]["/users/{user-id}/outlook/masterCategories"]  # type: ignore[index]
+    description = {**DESCRIPTION, "paths": dict(DESCRIPTION["paths"])}
+    del description["paths"]["/users/{user-id}/outlook/masterCategories"]
     assert _rules(mini, tmp_path, description) == [
         (
             "openapi-path",
@@ -248,3 +250,29 @@ def test_every_operation_but_the_raw_request_has_owner_forms() -> None:
     assert (
         len(list(owner_forms(connector, sync))) == 7
     )  # me, users, group; default, calendar, in a group
+
+
+def test_openapi_findings_point_at_the_operation(spec_copy: Path, tmp_path: Path) -> None:
+    description = tmp_path / "graph.yaml"
+    description.write_text(json.dumps(DESCRIPTION))
+    (spec_copy / "operations" / "mini.yaml").write_text(
+        MINI_OPERATIONS.replace(
+            'path: "/me/events/{{ event_id }}/accept"', 'path: "/me/events/{{ event_id }}/acept"'
+        )
+    )
+    manifest = spec_copy / "connector.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "  - operations/calendars.yaml\n", "  - operations/mini.yaml\n"
+        )
+    )
+    text = (spec_copy / "operations" / "mini.yaml").read_text()
+    offset = text.index('path: "/me/events/{{ event_id }}/acept"')
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    found = [
+        (f.line, f.column)
+        for f in lint(spec_copy, description)
+        if f.rule == "openapi-path" and "'respond'" in f.message
+    ]
+    assert found == [(line, column)]
