@@ -30,8 +30,8 @@ from mscal.auth.core import certificate_parts
 from mscal.auth.login import sign_in_with_browser
 from mscal.auth.signin import sign_in_without_browser
 from mscal.auth.store import AuthStore, StoredAuthentication
-from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
+from mscal.sandbox.service import Sandbox, create_sandbox
 from tests.conftest import CliResult
 
 SECRET = "canary-stored-secret-5e4d3c"

@@ -10,9 +10,9 @@ import pytest
 
 import mscal
 from mscal.auth.signin import sign_in_without_browser
-from mscal.connector import Session
-from mscal.sandbox import Sandbox, create_sandbox
+from mscal.io.session import Session
 from mscal.sandbox.server import BackgroundServer
+from mscal.sandbox.service import Sandbox, create_sandbox
 
 ADELE = "adele@contoso.onmicrosoft.com"
 ALEX = "alex@contoso.onmicrosoft.com"

@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 import mscal
-from mscal.connector import Session
+from mscal.io.session import Session
 from tests.e2e.conftest import q, raw
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from mscal.sandbox import Sandbox
+from mscal.sandbox.service import Sandbox
 from tests.e2e.conftest import ADELE
 
 

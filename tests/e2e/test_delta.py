@@ -6,7 +6,7 @@ import httpx2
 import pytest
 
 import mscal
-from mscal.connector import Session
+from mscal.io.session import Session
 
 RANGE = {"start_date_time": "2026-12-14T00:00:00Z", "end_date_time": "2026-12-21T00:00:00Z"}
 

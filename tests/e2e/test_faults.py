@@ -11,8 +11,8 @@ import pytest
 
 import mscal
 from mscal.auth.signin import sign_in_without_browser
-from mscal.sandbox import Sandbox
-from mscal.sandbox.faults import parse_fault
+from mscal.sandbox.http.faults import parse_fault
+from mscal.sandbox.service import Sandbox
 from tests.e2e.conftest import ADELE
 
 

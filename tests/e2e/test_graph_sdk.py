@@ -16,7 +16,7 @@ from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
 from msgraph.generated.models.event import Event
 from msgraph.generated.models.item_body import ItemBody
 
-from mscal.sandbox import Sandbox
+from mscal.sandbox.service import Sandbox
 from tests.e2e.conftest import MEGAN
 
 

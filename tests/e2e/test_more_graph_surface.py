@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import mscal
-from mscal.connector import Session
+from mscal.io.session import Session
 from tests.e2e.conftest import ALEX, q, raw
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import mscal
-from mscal.connector import Session
+from mscal.io.session import Session
 from tests.e2e.conftest import ADELE, ALEX, MEGAN
 
 DAY = "2027-05-11"  # a Tuesday

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import mscal
-from mscal.connector import Session
+from mscal.io.session import Session
 from tests.e2e.conftest import ALEX, MEGAN
 
 MONDAY = dt.date(2026, 11, 23)

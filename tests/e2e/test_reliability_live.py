@@ -20,8 +20,8 @@ from starlette.routing import Route
 import mscal
 from mscal.auth.signin import sign_in_without_browser
 from mscal.errors import DeadlineError, ResyncRequiredError
-from mscal.sandbox import Sandbox
 from mscal.sandbox.server import BackgroundServer
+from mscal.sandbox.service import Sandbox
 from tests.e2e.conftest import ADELE
 
 RANGE = {"start_date_time": "2027-03-01T00:00:00Z", "end_date_time": "2027-03-08T00:00:00Z"}
@@ -36,10 +36,10 @@ def faults(sandbox: Sandbox) -> Iterator[Sandbox]:
 
 def _seed(sandbox: Sandbox, name: str, count: int, day: str = "2027-03-02") -> str:
     """A calendar of `count` events, written straight into the service's store."""
-    owner = sandbox.calendars.user_owner(ADELE)
-    calendar = sandbox.calendars.create_calendar(owner, {"name": name})
+    owner = sandbox.tenant.user_owner(ADELE)
+    calendar = sandbox.tenant.create_calendar(owner, {"name": name})
     for number in range(count):
-        sandbox.calendars.create_event(
+        sandbox.tenant.create_event(
             owner,
             calendar["id"],
             {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import mscal
-from mscal.connector import Session
+from mscal.io.session import Session
 from tests.e2e.conftest import ADELE, ALEX, MEGAN, q, raw
 
 DAY = "2027-01-12"  # a Tuesday

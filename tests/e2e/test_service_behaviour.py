@@ -15,8 +15,8 @@ import mscal
 from mscal.auth.signin import sign_in_without_browser
 from mscal.cli.demo import run_demo
 from mscal.cli.main import main as cli_main_function
-from mscal.sandbox import Sandbox, create_sandbox
 from mscal.sandbox.server import BackgroundServer
+from mscal.sandbox.service import Sandbox, create_sandbox
 from tests.e2e.conftest import ADELE
 
 TOKEN = "/contoso.onmicrosoft.com/oauth2/v2.0/token"
@@ -233,7 +233,7 @@ def test_data_survives_a_restart_with_a_file_database(
     first = create_sandbox(db)
     with BackgroundServer(first.app) as url:
         token = first.identity.issue_for(
-            first.calendars.find_user(first.calendars.ensure_user(ADELE))["userPrincipalName"]
+            first.tenant.find_user(first.tenant.ensure_user(ADELE))["userPrincipalName"]
         )  # type: ignore[index]
         auth = connector.authentication({"base_url": f"{url}/v1.0"}, access_token=token)
         made = connector.run("create_calendar", {"calendar": {"name": "Kept"}}, auth=auth)

@@ -18,7 +18,7 @@ import pytest
 
 import mscal
 from mscal.call.guard import FORBIDDEN_HEADERS
-from mscal.connector import Session
+from mscal.io.session import Session
 
 TOKEN = "wire-canary-token-4b1e"
 

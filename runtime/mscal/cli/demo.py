@@ -44,8 +44,8 @@ def sandbox_url(url: str | None) -> Iterator[str]:
     if is_sandbox(DEFAULT_URL):
         yield DEFAULT_URL
         return
-    from mscal.sandbox import create_sandbox
     from mscal.sandbox.server import BackgroundServer
+    from mscal.sandbox.service import create_sandbox
 
     sandbox = create_sandbox(":memory:", seed=True)
     with BackgroundServer(sandbox.app) as started:

@@ -1,5 +1,5 @@
-"""A local Microsoft Graph calendar service and identity platform (`mscal sandbox`)."""
+"""A local Microsoft Graph calendar service and identity platform (`mscal sandbox`).
 
-from mscal.sandbox.service import Sandbox, create_sandbox
-
-__all__ = ["Sandbox", "create_sandbox"]
+`service` assembles it (`create_sandbox`), `server` serves it; `http/` is the HTTP surface over
+the `domain/` (mailboxes, calendars, events, meetings) and the `identity/` platform.
+"""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mscal.sandbox.calendars import Calendars, Owner
-from mscal.sandbox.lookups import Lookups
+from mscal.sandbox.domain.owners import Owner
+from mscal.sandbox.domain.tenant import Tenant
 
 DOMAIN = "contoso.onmicrosoft.com"
 PEOPLE = [("adele", "Adele Vance"), ("alex", "Alex Wilber"), ("megan", "Megan Bowen")]
@@ -23,22 +23,22 @@ def _when(day: dt.date, hour: int, minute: int = 0) -> dict[str, str]:
     }
 
 
-def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
+def seed_mailboxes(tenant: Tenant, today: dt.date | None = None) -> None:
     """Create the sample tenant once (seeding twice changes nothing)."""
-    if calendars.find_user(_address("adele")) is not None:
+    if tenant.find_user(_address("adele")) is not None:
         return
     for name, display in PEOPLE:
-        calendars.ensure_user(_address(name), display)
-    calendars.ensure_group(APOLLO_GROUP, "Project Apollo")
-    adele = calendars.user_owner(_address("adele"))
-    alex = calendars.user_owner(_address("alex"))
+        tenant.ensure_user(_address(name), display)
+    tenant.directory.ensure_group(APOLLO_GROUP, "Project Apollo")
+    adele = tenant.user_owner(_address("adele"))
+    alex = tenant.user_owner(_address("alex"))
     today = today or dt.date.today()
     monday = today - dt.timedelta(days=today.weekday())
     attendees = [
         {"emailAddress": {"address": _address(n), "name": d}, "type": "required"}
         for n, d in PEOPLE[1:]
     ]
-    calendars.create_event(
+    tenant.create_event(
         adele,
         None,
         {
@@ -58,7 +58,7 @@ def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
             },
         },
     )
-    calendars.create_event(
+    tenant.create_event(
         adele,
         None,
         {
@@ -71,7 +71,7 @@ def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
             "importance": "high",
         },
     )
-    calendars.create_event(
+    tenant.create_event(
         alex,
         None,
         {
@@ -82,8 +82,8 @@ def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
             "showAs": "oof",
         },
     )
-    personal = calendars.create_calendar(adele, {"name": "Personal", "color": "lightGreen"})
-    calendars.create_event(
+    personal = tenant.create_calendar(adele, {"name": "Personal", "color": "lightGreen"})
+    tenant.create_event(
         adele,
         personal["id"],
         {
@@ -100,7 +100,7 @@ def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
             },
         },
     )
-    places = Lookups(calendars)
+    places = tenant.lookups
     for building, rooms in [
         ("Building 1", [("Conf Room Rainier", 12), ("Conf Room Baker", 6)]),
         ("Building 2", [("Conf Room Adams", 20)]),
@@ -120,7 +120,7 @@ def seed_mailboxes(calendars: Calendars, today: dt.date | None = None) -> None:
                 isWheelChairAccessible=True,
             )
     group = Owner("group", APOLLO_GROUP, f"projectapollo@{DOMAIN}", "Project Apollo")
-    calendars.create_event(
+    tenant.create_event(
         group,
         None,
         {

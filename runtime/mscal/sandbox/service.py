@@ -1,26 +1,34 @@
-"""Assembling the service: storage, identity, calendars and routes, as one ASGI app."""
+"""Assembling the service: storage, the tenant's domain, identity and faults, as one ASGI app."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_data_dir
 from starlette.applications import Starlette
 
-from mscal.sandbox.calendars import Calendars
-from mscal.sandbox.faults import Faults
-from mscal.sandbox.identity import Identity, IdentityConfig
-from mscal.sandbox.routes import build_app
+from mscal.sandbox.domain.tenant import Tenant
+from mscal.sandbox.http.app import build_app
+from mscal.sandbox.http.faults import Faults
+from mscal.sandbox.identity.model import IdentityConfig
+from mscal.sandbox.identity.platform import Identity
+from mscal.sandbox.seed import seed_mailboxes
 from mscal.sandbox.store import Store
 
 
 @dataclass
 class Sandbox:
     store: Store
-    calendars: Calendars
+    tenant: Tenant
     identity: Identity
     faults: Faults
     app: Starlette
+
+    @property
+    def calendars(self) -> Tenant:
+        """The tenant, under the name scripts (the CLI, the benchmark) have always used."""
+        return self.tenant
 
 
 def create_sandbox(
@@ -33,24 +41,18 @@ def create_sandbox(
     faults: list[str] | None = None,
 ) -> Sandbox:
     store = Store(db)
-    calendars = Calendars(store, strict=strict)
+    tenant = Tenant.open(store, strict=strict)
     identity = Identity(
         store,
         IdentityConfig(strict=strict, clients=dict(clients or {}), token_lifetime=token_lifetime),
     )
     if seed:
-        from mscal.sandbox.seed import seed_mailboxes
-
-        seed_mailboxes(calendars)
+        seed_mailboxes(tenant)
     fault_plan = Faults()
     for fault in faults or []:
         fault_plan.add(fault)
-    return Sandbox(
-        store, calendars, identity, fault_plan, build_app(calendars, identity, fault_plan)
-    )
+    return Sandbox(store, tenant, identity, fault_plan, build_app(tenant, identity, fault_plan))
 
 
 def default_db_path() -> Path:
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("mscal", appauthor=False)) / "sandbox.db"

@@ -1,5 +1,5 @@
-"""A local Microsoft identity platform: authorize, token (v2.0 and v1.0), device code, and the
-checks Graph applies to every bearer token.
+"""The local Microsoft identity platform: authorize, token (v2.0 and v1.0), device code, token
+issuance and revocation, and the checks Graph applies to every bearer token.
 
 By default any client id and secret are accepted and sign-in needs no page: the user named by
 `login_hint` (or the default user) is signed in and their mailbox created on first use. With
@@ -10,66 +10,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import time
-import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from mscal.sandbox.errors import unauthorized
+from mscal.sandbox.identity.clients import check_client
+from mscal.sandbox.identity.grants import redeem_code, redeem_device_code, redeem_refresh
+from mscal.sandbox.identity.model import (
+    DEVICE_CODE_GRANT,
+    GRAPH_RESOURCE,
+    IdentityConfig,
+    OAuthError,
+    Principal,
+)
 from mscal.sandbox.ids import new_token
 from mscal.sandbox.store import Store
-from mscal.sandbox.timezones import graph_timestamp
-
-GRAPH_RESOURCE = "https://graph.microsoft.com"
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-
-@dataclass
-class IdentityConfig:
-    strict: bool = False
-    clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
-    token_lifetime: int = 3600
-    default_user: str = "adele@contoso.onmicrosoft.com"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a Graph request acts as: a signed-in user, or an app (client credentials)."""
-
-    user: str | None
-    client_id: str
-    scopes: tuple[str, ...]
-
-    @property
-    def is_app(self) -> bool:
-        return self.user is None
-
-
-class OAuthError(Exception):
-    """An identity platform error, AADSTS-style."""
-
-    def __init__(self, error: str, code: int, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error = error
-        self.code = code
-        self.description = description
-        self.status = status
-
-    def body(self) -> dict[str, Any]:
-        trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
-        stamp = graph_timestamp()
-        return {
-            "error": self.error,
-            "error_description": f"AADSTS{self.code}: {self.description}\r\nTrace ID: {trace}\r\n"
-            f"Correlation ID: {correlation}\r\nTimestamp: {stamp}",
-            "error_codes": [self.code],
-            "timestamp": stamp,
-            "trace_id": trace,
-            "correlation_id": correlation,
-        }
 
 
 class Identity:
@@ -81,7 +39,7 @@ class Identity:
 
     # -- authorize ---------------------------------------------------------------------------
 
-    def authorize(self, params: dict[str, str], ensure_user: Any) -> str:
+    def authorize(self, params: dict[str, str], ensure_user: Callable[[str], str]) -> str:
         """The redirect URL for an authorization request (auto-consent, no page)."""
         for name in ("client_id", "redirect_uri", "response_type"):
             if not params.get(name):
@@ -90,7 +48,7 @@ class Identity:
                     900144,
                     f"The request body must contain the following parameter: '{name}'.",
                 )
-        self._check_client(params["client_id"], None, secret_required=False)
+        check_client(self.config, params["client_id"], None, secret_required=False)
         if params["response_type"] != "code":
             raise OAuthError(
                 "unsupported_response_type",
@@ -148,8 +106,12 @@ class Identity:
         scope = self._requested_scope(form, v1)
         self.grants[grant] += 1
         if grant == "client_credentials":
-            self._check_client(
-                client_id, secret, secret_required=True, assertion=form.get("client_assertion")
+            check_client(
+                self.config,
+                client_id,
+                secret,
+                secret_required=True,
+                assertion=form.get("client_assertion"),
             )
             if not v1 and not scope.endswith("/.default"):
                 raise OAuthError(
@@ -160,15 +122,19 @@ class Identity:
                     "identifier (application ID URI).",
                 )
             return self._issue(None, client_id, scope, refresh=False, v1=v1)
-        self._check_client(
-            client_id, secret, secret_required=False, assertion=form.get("client_assertion")
+        check_client(
+            self.config,
+            client_id,
+            secret,
+            secret_required=False,
+            assertion=form.get("client_assertion"),
         )
         if grant == "authorization_code":
-            user, scope = self._redeem_code(form, client_id, scope)
+            user, scope = redeem_code(self.store, form, client_id, scope)
         elif grant == "refresh_token":
-            user, scope = self._redeem_refresh(form, client_id, scope)
+            user, scope = redeem_refresh(self.store, form, client_id, scope)
         elif grant == DEVICE_CODE_GRANT:
-            user, scope = self._redeem_device_code(form, client_id)
+            user, scope = redeem_device_code(self.store, form, client_id)
         else:
             raise OAuthError(
                 "unsupported_grant_type",
@@ -180,7 +146,7 @@ class Identity:
 
     def device_code(self, form: dict[str, str], base_url: str, tenant: str) -> dict[str, Any]:
         client_id = form.get("client_id", "")
-        self._check_client(client_id, None, secret_required=False)
+        check_client(self.config, client_id, None, secret_required=False)
         device = new_token("device")
         user_code = base64.b32encode(hashlib.sha256(device.encode()).digest()).decode()[:9]
         self.store.put(
@@ -211,174 +177,6 @@ class Identity:
             resource = form.get("resource", GRAPH_RESOURCE).rstrip("/")
             return f"{resource}/.default"
         return " ".join(form.get("scope", "").split())
-
-    def _check_client(
-        self,
-        client_id: str,
-        secret: str | None,
-        *,
-        secret_required: bool,
-        assertion: str | None = None,
-    ) -> None:
-        if self.config.strict and client_id not in self.config.clients:
-            raise OAuthError(
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{client_id}' was not found in the directory.",
-                status=400,
-            )
-        if assertion is not None:
-            self._check_assertion(assertion, client_id)
-            return
-        if secret_required and not secret:
-            raise OAuthError(
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' "
-                "or 'client_secret'.",
-                status=401,
-            )
-        if (
-            secret is not None
-            and self.config.strict
-            and self.config.clients.get(client_id) != secret
-        ):
-            raise OAuthError(
-                "invalid_client",
-                7000215,
-                "Invalid client secret provided. Ensure the "
-                "secret being sent in the request is the client secret value, not the "
-                "client secret ID.",
-                status=401,
-            )
-
-    def _check_assertion(self, assertion: str, client_id: str) -> None:
-        """A certificate credential: a JWT naming the client and the certificate (x5t), not
-        expired. Its signature is not verified: the local platform keeps no certificates."""
-        try:
-            header, claims = (
-                json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-                for part in assertion.split(".")[:2]
-            )
-        except (ValueError, TypeError):
-            raise OAuthError(
-                "invalid_client",
-                700027,
-                "Client assertion failed signature validation.",
-                status=401,
-            ) from None
-        if not header.get("x5t"):
-            raise OAuthError(
-                "invalid_client",
-                700027,
-                "The client assertion has no x5t thumbprint header.",
-                status=401,
-            )
-        if claims.get("iss") != client_id or claims.get("sub") != client_id:
-            raise OAuthError(
-                "invalid_client",
-                700023,
-                "The client assertion must name the client as iss and sub.",
-                status=401,
-            )
-        if float(claims.get("exp", 0)) < time.time():
-            raise OAuthError(
-                "invalid_client",
-                700024,
-                "Client assertion is not within its valid time range.",
-                status=401,
-            )
-
-    def _redeem_code(self, form: dict[str, str], client_id: str, scope: str) -> tuple[str, str]:
-        code = self.store.get("code", form.get("code", ""))
-        if code is None or code["client_id"] != client_id:
-            raise OAuthError(
-                "invalid_grant", 70000, "The provided value for the 'code' parameter is not valid."
-            )
-        if code["used"]:
-            raise OAuthError(
-                "invalid_grant",
-                54005,
-                "OAuth2 Authorization code was already redeemed, "
-                "please retry with a new valid code or use an existing refresh token.",
-            )
-        if code["expires_at"] < time.time():
-            raise OAuthError(
-                "invalid_grant",
-                70008,
-                "The provided authorization code or refresh token has "
-                "expired due to inactivity. Send a new interactive authorization request.",
-            )
-        if form.get("redirect_uri") != code["redirect_uri"]:
-            raise OAuthError(
-                "invalid_grant",
-                50148,
-                "The redirect_uri specified in the token request does "
-                "not match the redirect_uri used in the authorization request.",
-            )
-        if code["challenge"]:
-            verifier = form.get("code_verifier", "")
-            if code["method"] == "S256":
-                derived = (
-                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-                    .decode()
-                    .rstrip("=")
-                )
-            else:
-                derived = verifier
-            if derived != code["challenge"]:
-                raise OAuthError(
-                    "invalid_grant",
-                    501481,
-                    "The Code_Verifier does not match the code_challenge supplied in the "
-                    "authorization request.",
-                )
-        code["used"] = True
-        self.store.put("code", code, track=False)
-        return str(code["user"]), scope or code["scope"]
-
-    def _redeem_refresh(self, form: dict[str, str], client_id: str, scope: str) -> tuple[str, str]:
-        refresh = self.store.get("refresh", form.get("refresh_token", ""))
-        if refresh is None or refresh["client_id"] != client_id:
-            raise OAuthError(
-                "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
-            )
-        if refresh["revoked"]:
-            raise OAuthError(
-                "invalid_grant",
-                50173,
-                "The provided grant has expired due to it being "
-                "revoked, a fresh auth token is needed. The user might have changed or reset "
-                "their password.",
-            )
-        # Rotation: a refresh token is good once; the response carries its successor.
-        refresh["revoked"] = True
-        self.store.put("refresh", refresh, track=False)
-        return str(refresh["user"]), scope or refresh["scope"]
-
-    def _redeem_device_code(self, form: dict[str, str], client_id: str) -> tuple[str, str]:
-        device = self.store.get("device", form.get("device_code", ""))
-        if device is None or device["client_id"] != client_id:
-            raise OAuthError(
-                "invalid_grant", 70000, "The provided value for the 'device_code' is not valid."
-            )
-        if device["expires_at"] < time.time():
-            raise OAuthError(
-                "expired_token",
-                70020,
-                "The provided value for the input parameter "
-                "'device_code' is not valid. This device code has expired.",
-            )
-        device["polls"] += 1
-        self.store.put("device", device, track=False)
-        if device["polls"] == 1:  # the person has not signed in yet at the first poll
-            raise OAuthError(
-                "authorization_pending",
-                70016,
-                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-            )
-        self.store.delete("device", device["id"], track=False)
-        return str(device["user"]), str(device["scope"])
 
     def _issue(
         self, user: str | None, client_id: str, scope: str, *, refresh: bool, v1: bool

@@ -7,9 +7,10 @@ from typing import Any
 
 from tzlocal.windows_tz import win_tz
 
-from mscal.sandbox.calendars import Calendars, Owner
+from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.errors import GraphHTTPError, bad_request, not_found
 from mscal.sandbox.ids import new_id
+from mscal.sandbox.store import Store
 
 # Outlook's default categories for a new mailbox.
 DEFAULT_CATEGORIES = [
@@ -24,9 +25,8 @@ CATEGORY_COLORS = {"none", *(f"preset{i}" for i in range(25))}
 
 
 class Lookups:
-    def __init__(self, calendars: Calendars) -> None:
-        self.calendars = calendars
-        self.store = calendars.store
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     # -- places ------------------------------------------------------------------------------
 

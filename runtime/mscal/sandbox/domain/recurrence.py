@@ -8,8 +8,8 @@ from typing import Any
 
 from dateutil import rrule
 
+from mscal.sandbox.domain.timezones import UTC, zone
 from mscal.sandbox.errors import bad_request
-from mscal.sandbox.timezones import UTC, zone
 
 _DAYS = {
     "monday": rrule.MO,

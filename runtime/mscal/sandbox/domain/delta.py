@@ -13,9 +13,13 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mscal.sandbox.calendars import Calendars, Owner, overlaps
+from mscal.sandbox.domain.calendars import Calendars
+from mscal.sandbox.domain.events import Events
+from mscal.sandbox.domain.occurrences import Occurrences, overlaps
+from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.errors import GraphHTTPError, bad_request
 from mscal.sandbox.ids import encode_compound
+from mscal.sandbox.store import Store
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,18 @@ class DeltaState:
 
 
 class Delta:
-    def __init__(self, calendars: Calendars) -> None:
+    def __init__(
+        self, store: Store, calendars: Calendars, events: Events, occurrences: Occurrences
+    ) -> None:
+        self.store = store
         self.calendars = calendars
+        self.events = events
+        self.occurrences = occurrences
         self.oldest_kept = 0  # delta tokens from before this change-log position are expired
+
+    def expire_tokens(self) -> None:
+        """Expire every delta token issued so far (a later round gets 410: sync again)."""
+        self.oldest_kept = self.store.latest_change() + 1
 
     def start(
         self, owner: Owner, calendar_id: str | None, start: dt.datetime, end: dt.datetime
@@ -62,7 +75,7 @@ class Delta:
             start.isoformat(),
             end.isoformat(),
             since=0,
-            upto=self.calendars.store.latest_change(),
+            upto=self.store.latest_change(),
         )
 
     def resume(self, owner: Owner, token: str, *, delta: bool) -> DeltaState:
@@ -84,7 +97,7 @@ class Delta:
                 state.start,
                 state.end,
                 since=state.upto,
-                upto=self.calendars.store.latest_change(),
+                upto=self.store.latest_change(),
                 initial=False,
             )
         return state
@@ -94,16 +107,16 @@ class Delta:
         window = state.window
         if state.initial:
             return [
-                {"doc": doc} for doc in self.calendars.calendar_view(owner, state.calendar, *window)
+                {"doc": doc} for doc in self.events.calendar_view(owner, state.calendar, *window)
             ]
         calendar = self.calendars.calendar(owner, state.calendar)["id"]
         found: list[dict[str, Any]] = []
-        for event_id, removed in self.calendars.store.changes_since(
+        for event_id, removed in self.store.changes_since(
             "event", owner.key, state.since, state.upto
         ):
-            doc = None if removed else self.calendars.store.get("event", event_id)
+            doc = None if removed else self.store.get("event", event_id)
             if doc is None:
-                doc = self.calendars.store.get("tombstone", event_id)
+                doc = self.store.get("tombstone", event_id)
                 found.extend({"removed": i} for i in self._ids_in_window(doc, window, calendar))
                 continue
             if doc.get("_calendar") != calendar or doc.get("type") == "exception":
@@ -111,7 +124,7 @@ class Delta:
                     found.append({"removed": doc["id"]})
                 continue
             if doc.get("type") == "seriesMaster":
-                current = [o for o in self.calendars.expand(doc, window) if overlaps(o, window)]
+                current = [o for o in self.occurrences.expand(doc, window) if overlaps(o, window)]
                 current_ids = {o["id"] for o in current}
                 found.extend({"doc": o} for o in current)
                 found.extend(
@@ -136,6 +149,6 @@ class Delta:
         stripped = {**doc, "_exceptions": {}}
         return [
             encode_compound(doc["id"], o["_original"])
-            for o in self.calendars.expand(stripped, window)
+            for o in self.occurrences.expand(stripped, window)
             if overlaps(o, window)
         ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mscal.sandbox.calendars import Calendars, Owner
+from mscal.sandbox.domain.directory import Directory
+from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.errors import GraphHTTPError, bad_request, not_found
 from mscal.sandbox.ids import new_id
+from mscal.sandbox.store import Store
 
 INTERNAL_ROLES = [
     "none",
@@ -21,13 +23,13 @@ EXTERNAL_ROLES = ["none", "freeBusyRead", "limitedRead", "read"]
 
 
 class Sharing:
-    def __init__(self, calendars: Calendars) -> None:
-        self.calendars = calendars
-        self.store = calendars.store
+    def __init__(self, store: Store, directory: Directory) -> None:
+        self.store = store
+        self.directory = directory
 
     def _internal(self, address: str) -> bool:
-        return self.calendars.find_user(address) is not None or address.lower().endswith(
-            "@" + self.calendars.domain
+        return self.directory.find_user(address) is not None or address.lower().endswith(
+            "@" + self.directory.domain
         )
 
     def allowed_roles(self, address: str) -> list[str]:

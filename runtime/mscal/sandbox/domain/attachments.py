@@ -12,10 +12,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from mscal.sandbox.calendars import Calendars, Owner
+from mscal.sandbox.domain.events import Events
+from mscal.sandbox.domain.owners import Owner
+from mscal.sandbox.domain.timezones import graph_timestamp
 from mscal.sandbox.errors import GraphHTTPError, bad_request, not_found
 from mscal.sandbox.ids import new_id
-from mscal.sandbox.timezones import graph_timestamp
+from mscal.sandbox.store import Store
 
 MAX_SIMPLE = 3 * 1024 * 1024
 MAX_UPLOAD = 150 * 1024 * 1024
@@ -47,14 +49,14 @@ class UploadSession:
 
 
 class Attachments:
-    def __init__(self, calendars: Calendars) -> None:
-        self.calendars = calendars
-        self.store = calendars.store
+    def __init__(self, store: Store, events: Events) -> None:
+        self.store = store
+        self.events = events
         self._sessions: dict[str, UploadSession] = {}
         self._lock = threading.Lock()
 
     def list(self, owner: Owner, event_id: str) -> list[dict[str, Any]]:
-        self.calendars.event(owner, event_id)
+        self.events.event(owner, event_id)
         return self.store.find("attachment", owner=owner.key, parent=event_id)
 
     def get(self, owner: Owner, event_id: str, attachment_id: str) -> dict[str, Any]:
@@ -97,7 +99,7 @@ class Attachments:
     def _save(
         self, owner: Owner, event_id: str, attachment: dict[str, Any], size: int
     ) -> dict[str, Any]:
-        self.calendars.event(owner, event_id)
+        self.events.event(owner, event_id)
         attachment = {
             "id": new_id("AAMkAGAtt"),
             "lastModifiedDateTime": graph_timestamp(),
@@ -130,7 +132,7 @@ class Attachments:
     def create_session(
         self, owner: Owner, event_id: str, body: dict[str, Any]
     ) -> tuple[str, UploadSession]:
-        self.calendars.event(owner, event_id)
+        self.events.event(owner, event_id)
         item = body.get("AttachmentItem") or body.get("attachmentItem") or {}
         if item.get("attachmentType", "file") != "file" or not item.get("name"):
             raise bad_request(

@@ -9,14 +9,49 @@ import json
 from typing import Any
 
 import httpx2
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from mscal.sandbox.errors import GraphHTTPError, bad_request
+from mscal.sandbox.http.envelope import answer, raw_path
+from mscal.sandbox.http.faults import FAULT_HEADER, Faults
+from mscal.sandbox.identity.platform import Identity
 
 MAX_REQUESTS = 20
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 _PASSED_ON = ("authorization", "client-request-id")
 # Marks a request as one from inside a batch (no network round trip of its own).
 INNER_HEADER = "x-sandbox-batch-inner"
+
+
+class BatchEndpoint:
+    """POST /v1.0/$batch: the batch itself is authenticated and may meet a fault; its inner
+    requests go through `app` (this same service) one by one."""
+
+    def __init__(self, identity: Identity, faults: Faults) -> None:
+        self.identity = identity
+        self.faults = faults
+        self.app: Any = None  # the ASGI app, set once it is built (it routes here)
+
+    async def endpoint(self, request: Request) -> Response:
+        """The Starlette endpoint (a bound method, so Starlette passes it a Request)."""
+        return await answer(request, lambda: self._handle(request))
+
+    async def _handle(self, request: Request) -> Response:
+        fault = self.faults.take(
+            request.method, raw_path(request), request.headers.get(FAULT_HEADER)
+        )
+        self.identity.principal(request.headers.get("authorization"))
+        if fault is not None and (fault.delay or fault.latency):
+            await asyncio.sleep(fault.delay + fault.latency)
+        if fault is not None and fault.status:
+            raise fault.error()
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            raise bad_request("Invalid batch payload format.", "BadRequest") from None
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        return JSONResponse(await run_batch(self.app, dict(request.headers), origin, payload))
 
 
 def _validate(payload: Any) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""Free/busy (getSchedule), meeting-time suggestions (findMeetingTimes) and reminderView, all
-computed from the events stored in the service."""
+"""Free/busy (getSchedule) and meeting-time suggestions (findMeetingTimes), computed from the
+events stored in the service."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from mscal.sandbox.calendars import Calendars, Owner, overlaps
+from mscal.sandbox.domain.directory import Directory
+from mscal.sandbox.domain.events import Events
+from mscal.sandbox.domain.occurrences import overlaps
+from mscal.sandbox.domain.owners import Owner
+from mscal.sandbox.domain.timezones import UTC, from_utc, to_utc, zone
 from mscal.sandbox.errors import bad_request
-from mscal.sandbox.timezones import UTC, from_utc, to_utc, zone
 
 _STATUS_CODE = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4"}
 # When items overlap, the slot shows the most telling status.
@@ -47,20 +50,20 @@ def duration(text: str) -> dt.timedelta:
 
 
 class Scheduling:
-    def __init__(self, calendars: Calendars) -> None:
-        self.calendars = calendars
+    def __init__(self, directory: Directory, events: Events) -> None:
+        self.directory = directory
+        self.events = events
 
     def _busy(
         self, address: str, start: dt.datetime, end: dt.datetime
     ) -> list[dict[str, Any]] | None:
         """A person's non-free, non-cancelled items in a window, or None if unknown here."""
-        user = self.calendars.find_user(address)
-        if user is None:
+        owner = self.directory.mailbox_of(address)
+        if owner is None:
             return None
-        owner = Owner("user", user["id"], user["userPrincipalName"], user["displayName"])
         return [
             e
-            for e in self.calendars.calendar_view(owner, None, start, end)
+            for e in self.events.calendar_view(owner, None, start, end)
             if e.get("showAs", "busy") != "free" and not e.get("isCancelled")
         ]
 
@@ -201,35 +204,6 @@ class Scheduling:
             "meetingTimeSlot": {"start": from_utc(window[0], tz), "end": from_utc(window[1], tz)},
             "suggestionReason": _REASON.format("all" if confidence == 100 else "most"),
         }
-
-    def reminders(self, owner: Owner, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-        found = []
-        for event in self.calendars.calendar_view(owner, None, start, end):
-            if not event.get("isReminderOn", True) or event.get("isCancelled"):
-                continue
-            state = self.calendars.store.get("reminder", event["id"]) or {}
-            if state.get("dismissed"):
-                continue
-            event_start = dt.datetime.fromisoformat(event["_start"])
-            fire = (
-                dt.datetime.fromisoformat(state["snoozed_until"])
-                if state.get("snoozed_until")
-                else event_start
-                - dt.timedelta(minutes=int(event.get("reminderMinutesBeforeStart", 15)))
-            )
-            found.append(
-                {
-                    "eventId": event["id"],
-                    "changeKey": event.get("changeKey"),
-                    "eventSubject": event.get("subject", ""),
-                    "eventLocation": event.get("location") or {"displayName": ""},
-                    "eventWebLink": event.get("webLink", ""),
-                    "eventStartTime": from_utc(event_start, "UTC"),
-                    "eventEndTime": from_utc(dt.datetime.fromisoformat(event["_end"]), "UTC"),
-                    "reminderFireTime": from_utc(fire, "UTC"),
-                }
-            )
-        return found
 
 
 def _working(window: tuple[dt.datetime, dt.datetime], tz: str) -> bool:

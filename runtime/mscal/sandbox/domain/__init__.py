@@ -1,0 +1,1 @@
+"""The Graph calendar domain, free of HTTP: one module per aggregate."""

@@ -1,0 +1,99 @@
+"""Meeting invitations: a copy of the organizer's event in each invitee's calendar (invitees
+with a mailbox here), kept in step when the meeting changes and marked when it is cancelled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mscal.sandbox.domain.calendars import Calendars
+from mscal.sandbox.domain.directory import Directory
+from mscal.sandbox.domain.documents import NEVER, READ_ONLY, new_event, save
+from mscal.sandbox.domain.owners import Owner
+from mscal.sandbox.domain.timezones import graph_timestamp
+from mscal.sandbox.ids import new_change_key
+from mscal.sandbox.store import Store
+
+SHARED_WITH_ATTENDEES = (
+    "subject",
+    "body",
+    "bodyPreview",
+    "location",
+    "locations",
+    "recurrence",
+    "attendees",
+    "isAllDay",
+    "importance",
+    "sensitivity",
+    "categories",
+    "isOnlineMeeting",
+    "onlineMeeting",
+    "originalStartTimeZone",
+    "originalEndTimeZone",
+    "_start",
+    "_end",
+)
+
+
+class Invitations:
+    def __init__(self, store: Store, directory: Directory, calendars: Calendars) -> None:
+        self.store = store
+        self.directory = directory
+        self.calendars = calendars
+
+    def invite(self, organizer: Owner, event: dict[str, Any], only: set[str] | None = None) -> None:
+        """Put a copy of the meeting in each invitee's calendar (`only` those addresses)."""
+        copies = list(event.get("_copies", []))
+        for attendee in event.get("attendees") or []:
+            address = ((attendee or {}).get("emailAddress") or {}).get("address", "")
+            if only is not None and address.lower() not in only:
+                continue
+            invitee = self.directory.mailbox_of(address)
+            if invitee is None or invitee.id == organizer.id:
+                continue
+            body = {
+                k: v
+                for k, v in event.items()
+                if k in SHARED_WITH_ATTENDEES and not k.startswith("_") and k not in READ_ONLY
+            }
+            body["start"] = {"dateTime": event["_start"], "timeZone": "UTC"}
+            body["end"] = {"dateTime": event["_end"], "timeZone": "UTC"}
+            copy = new_event(invitee, self.calendars.default_calendar(invitee)["id"], body)
+            copy.update(
+                {
+                    "iCalUId": event["iCalUId"],
+                    "organizer": event["organizer"],
+                    "isOrganizer": False,
+                    "responseStatus": {"response": "notResponded", "time": NEVER},
+                    "_organizer_ref": [organizer.key, event["id"]],
+                    "originalStartTimeZone": event["originalStartTimeZone"],
+                    "originalEndTimeZone": event["originalEndTimeZone"],
+                }
+            )
+            save(self.store, invitee, copy)
+            copies.append([invitee.key, copy["id"]])
+        if copies:
+            event["_copies"] = copies
+            save(self.store, organizer, event)
+
+    def sync_copies(self, event: dict[str, Any]) -> None:
+        """Bring the attendees' copies in step with the organizer's changed event."""
+        for _owner_key, copy_id in event.get("_copies", []):
+            copy = self.store.get("event", copy_id)
+            if copy is None:
+                continue
+            for key in SHARED_WITH_ATTENDEES:
+                if key in event:
+                    copy[key] = event[key]
+            copy["lastModifiedDateTime"] = graph_timestamp()
+            copy["changeKey"] = new_change_key()
+            self.store.put("event", copy, owner=copy["_owner"], parent=copy["_calendar"])
+
+    def cancel_copies(self, event: dict[str, Any]) -> None:
+        """Mark the attendees' copies cancelled, as Outlook does with a cancellation."""
+        for _owner_key, copy_id in event.get("_copies", []):
+            copy = self.store.get("event", copy_id)
+            if copy is not None:
+                copy["isCancelled"] = True
+                copy["subject"] = "Canceled: " + str(copy.get("subject", ""))
+                copy["changeKey"] = new_change_key()
+                self.store.put("event", copy, owner=copy["_owner"], parent=copy["_calendar"])

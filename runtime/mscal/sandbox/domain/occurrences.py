@@ -1,0 +1,69 @@
+"""Occurrences of a recurring series: computed for the window asked for, never stored.
+
+An occurrence's id carries its series and original start; an edited occurrence (an exception)
+is stored under that same id, a cancelled one is marked in the master's `_exceptions`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from mscal.sandbox.domain.documents import utc
+from mscal.sandbox.domain.recurrence import occurrences
+from mscal.sandbox.ids import encode_compound
+from mscal.sandbox.store import Store
+
+Window = tuple[dt.datetime, dt.datetime]
+
+
+def overlaps(event: dict[str, Any], window: Window) -> bool:
+    start, end = utc(event["_start"]), utc(event["_end"])
+    if start == end:
+        return window[0] <= start < window[1]
+    return start < window[1] and end > window[0]
+
+
+class Occurrences:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def occurrence(self, master: dict[str, Any], original: dt.datetime) -> dict[str, Any]:
+        """The occurrence of a series that starts (started) at `original`, edited or not."""
+        key = original.isoformat()
+        if master.get("_exceptions", {}).get(key) == "modified":
+            stored = self.store.get("event", encode_compound(master["id"], key))
+            if stored is not None:
+                return stored
+        duration = utc(master["_end"]) - utc(master["_start"])
+        occurrence = {
+            k: v for k, v in master.items() if k not in {"_exceptions", "cancelledOccurrences"}
+        }
+        occurrence.update(
+            {
+                "id": encode_compound(master["id"], key),
+                "type": "occurrence",
+                "seriesMasterId": master["id"],
+                "recurrence": None,
+                "_original": key,
+                "originalStart": original.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "_start": key,
+                "_end": (original + duration).isoformat(),
+            }
+        )
+        return occurrence
+
+    def expand(self, master: dict[str, Any], window: Window) -> list[dict[str, Any]]:
+        """The series' occurrences that begin in or reach into `window`, cancelled ones left out."""
+        found = []
+        for begin, _end in occurrences(
+            master["recurrence"],
+            utc(master["_start"]),
+            utc(master["_end"]),
+            master.get("originalStartTimeZone"),
+            window,
+        ):
+            if master.get("_exceptions", {}).get(begin.isoformat()) == "cancelled":
+                continue
+            found.append(self.occurrence(master, begin))
+        return found

@@ -1,0 +1,58 @@
+"""`/_sandbox/...`: what tests and demos switch on the running service (faults, token
+revocation, delta-token expiry) and what they read back (request counts)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mscal.sandbox.domain.delta import Delta
+from mscal.sandbox.http.faults import Faults
+from mscal.sandbox.identity.platform import Identity
+
+
+class AdminEndpoints:
+    def __init__(self, faults: Faults, identity: Identity, delta: Delta) -> None:
+        self.faults = faults
+        self.identity = identity
+        self.delta = delta
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_sandbox/faults", self.faults_switch, methods=["POST", "DELETE"]),
+            Route("/_sandbox/stats", self.stats, methods=["GET"]),
+            Route("/_sandbox/revoke-tokens", self.revoke_tokens, methods=["POST"]),
+            Route("/_sandbox/expire-delta-tokens", self.expire_delta_tokens, methods=["POST"]),
+        ]
+
+    async def faults_switch(self, request: Request) -> Response:
+        """Switch faults on (POST {"fault": "status=429 times=1"}) or all off (DELETE)."""
+        if request.method == "DELETE":
+            self.faults.clear()
+            return Response(status_code=204)
+        try:
+            self.faults.add(str((await request.json())["fault"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse(
+                {"error": {"code": "BadRequest", "message": str(exc)}}, status_code=400
+            )
+        return Response(status_code=204)
+
+    async def expire_delta_tokens(self, request: Request) -> Response:
+        """Expire every delta token issued so far (a later round gets 410, full sync needed)."""
+        self.delta.expire_tokens()
+        return Response(status_code=204)
+
+    async def revoke_tokens(self, request: Request) -> Response:
+        """Revoke tokens (all, or a user's with {"user": "..."}), as a password reset would."""
+        raw = await request.body()
+        user = json.loads(raw).get("user") if raw else None
+        return JSONResponse({"revoked": self.identity.revoke_all(user)})
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(
+            {"requests": self.faults.requests, "peak_in_flight": dict(self.faults.peak_in_flight)}
+        )

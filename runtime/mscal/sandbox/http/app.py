@@ -1,0 +1,38 @@
+"""The service's ASGI app: Graph under /v1.0 (with $batch), the identity platform, upload
+sessions and the /_sandbox administration, as one Starlette route list."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from mscal.sandbox.domain.tenant import Tenant
+from mscal.sandbox.http.admin import AdminEndpoints
+from mscal.sandbox.http.batch import BatchEndpoint
+from mscal.sandbox.http.envelope import no_route
+from mscal.sandbox.http.faults import Faults
+from mscal.sandbox.http.graph import GraphEndpoint
+from mscal.sandbox.http.identity import IdentityEndpoints
+from mscal.sandbox.http.resources.attachments import UploadEndpoint
+from mscal.sandbox.http.resources.table import graph_table
+from mscal.sandbox.identity.platform import Identity
+
+_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+
+
+def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
+    batch = BatchEndpoint(identity, faults)
+    graph = GraphEndpoint(tenant, identity, faults, graph_table())
+    upload = UploadEndpoint(tenant.attachments)
+    app = Starlette(
+        routes=[
+            Route("/v1.0/$batch", batch.endpoint, methods=["POST"]),
+            Route("/v1.0/{path:path}", graph.endpoint, methods=_METHODS),
+            *IdentityEndpoints(identity, tenant.directory).routes(),
+            Route("/upload/{token}", upload.endpoint, methods=["PUT", "GET", "DELETE"]),
+            *AdminEndpoints(faults, identity, tenant.delta).routes(),
+            Route("/{path:path}", no_route, methods=_METHODS),
+        ]
+    )
+    batch.app = app  # a batch's inner requests go through this same app
+    return app

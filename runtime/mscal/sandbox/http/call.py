@@ -1,0 +1,86 @@
+"""One Graph request as a handler sees it: who calls, whose calendars, the parsed body and
+preferences, and what the route table read from the path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from mscal.sandbox.domain.owners import Owner
+from mscal.sandbox.domain.tenant import Tenant
+from mscal.sandbox.domain.timezones import parse_local
+from mscal.sandbox.errors import bad_request
+from mscal.sandbox.http.envelope import raw_path
+from mscal.sandbox.identity.model import Principal
+
+
+@dataclass
+class Call:
+    request: Request
+    tenant: Tenant
+    principal: Principal
+    owner: Owner
+    base: str  # scheme://host/v1.0, for links in answers
+    query: dict[str, str]
+    body: Any
+    time_zone: str | None
+    body_type: str | None
+    applied: list[str]  # preferences applied, for Preference-Applied
+    page_size: int | None = None
+    params: dict[str, str] = field(default_factory=dict)  # {name} segments of the route
+    args: dict[str, str] = field(default_factory=dict)  # arguments of a function segment
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    def path(self) -> str:
+        """The path after /v1.0, as sent (still percent-encoded)."""
+        return raw_path(self.request).removeprefix("/v1.0")
+
+    def json(self, *, required: bool = True) -> dict[str, Any]:
+        if self.body is None and not required:
+            return {}
+        if not isinstance(self.body, dict):
+            raise bad_request("Empty Payload. JSON content expected.", "BadRequest")
+        return self.body
+
+    def calendar_id(self) -> str | None:
+        """The calendar the path names (None: the default calendar), checked to belong to the
+        calendar group the path names, if it names one."""
+        calendar_id = self.params.get("calendar")
+        if calendar_id is not None and "group" in self.params:
+            self.tenant.calendars.calendar(self.owner, calendar_id, self.params["group"])
+        return calendar_id
+
+    def scoped_calendar_id(self) -> str | None:
+        """The calendar of a sub-resource (its events, views, permissions), checked to exist."""
+        calendar_id = self.calendar_id()
+        if "calendar" in self.params:
+            self.tenant.calendars.calendar(self.owner, calendar_id)
+        return calendar_id
+
+    def calendar(self) -> dict[str, Any]:
+        """The calendar document the path names (the default calendar if none)."""
+        return self.tenant.calendars.calendar(self.owner, self.calendar_id())
+
+    def time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        """startDateTime and endDateTime from the query, as naive UTC."""
+        names = ("startDateTime", "endDateTime")
+        missing = [n for n in names if not self.query.get(n)]
+        if missing:
+            raise bad_request(
+                f"This request requires a time window specified by the query string parameters "
+                f"StartDateTime and EndDateTime. Missing: {', '.join(missing)}.",
+                "ErrorInvalidParameter",
+            )
+        bounds = []
+        for name in names:
+            value = parse_local(self.query[name])
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            bounds.append(value)
+        return bounds[0], bounds[1]

@@ -1,0 +1,71 @@
+"""The identity platform's endpoints: `/{tenant}/oauth2/v2.0/authorize`, `.../token` (and the
+v1.0 `/{tenant}/oauth2/token`), `.../devicecode`; errors in the platform's own shape."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import parse_qsl, unquote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from mscal.sandbox.domain.directory import Directory
+from mscal.sandbox.identity.model import OAuthError
+from mscal.sandbox.identity.platform import Identity
+
+
+class IdentityEndpoints:
+    def __init__(self, identity: Identity, directory: Directory) -> None:
+        self.identity = identity
+        self.directory = directory
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/{tenant}/oauth2/v2.0/authorize", self.authorize, methods=["GET"]),
+            Route("/{tenant}/oauth2/authorize", self.authorize, methods=["GET"]),
+            Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
+            Route("/{tenant}/oauth2/token", self.token, methods=["POST"]),
+            Route("/{tenant}/oauth2/v2.0/devicecode", self.device_code, methods=["POST"]),
+        ]
+
+    async def authorize(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        try:
+            location = self.identity.authorize(params, self.directory.ensure_user)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return RedirectResponse(location, status_code=302)
+
+    async def token(self, request: Request) -> Response:
+        form = await _form(request)
+        basic = _basic_auth(request.headers.get("authorization"))
+        try:
+            body = self.identity.token(form, basic, v1="/v2.0/" not in request.url.path)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    async def device_code(self, request: Request) -> Response:
+        form = await _form(request)
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        try:
+            body = self.identity.device_code(form, base, request.path_params["tenant"])
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(body)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    # Token requests are always application/x-www-form-urlencoded.
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+
+
+def _basic_auth(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return None
+    return unquote(user), unquote(password)

@@ -1,0 +1,101 @@
+"""Meetings: responses, cancel and forward; reminders; and scheduling (getSchedule,
+findMeetingTimes) over the stored calendars."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+
+from mscal.sandbox.domain.meetings import RESPONSES
+from mscal.sandbox.domain.timezones import to_utc
+from mscal.sandbox.errors import bad_request
+from mscal.sandbox.http.call import Call
+from mscal.sandbox.http.responses import collection, empty, metadata
+from mscal.sandbox.http.routing import Handler, Route
+
+
+def _respond(response: str) -> Handler:
+    def respond(call: Call) -> Response:
+        call.scoped_calendar_id()
+        body = call.json(required=False)
+        call.tenant.meetings.respond(call.owner, call.params["event"], response, body)
+        return empty(202)
+
+    return respond
+
+
+def cancel(call: Call) -> Response:
+    call.scoped_calendar_id()
+    call.json(required=False)
+    call.tenant.meetings.cancel(call.owner, call.params["event"])
+    return empty(202)
+
+
+def forward(call: Call) -> Response:
+    call.scoped_calendar_id()
+    body = call.json(required=False)
+    call.tenant.meetings.forward(call.owner, call.params["event"], body)
+    return empty(202)
+
+
+def dismiss_reminder(call: Call) -> Response:
+    call.scoped_calendar_id()
+    call.json(required=False)
+    call.tenant.reminders.set_reminder(call.owner, call.params["event"], snooze_until=None)
+    return empty(200)
+
+
+def snooze_reminder(call: Call) -> Response:
+    call.scoped_calendar_id()
+    when = call.json(required=False).get("newReminderTime")
+    if not isinstance(when, dict) or not when.get("dateTime"):
+        raise bad_request("newReminderTime is required.", "ErrorInvalidParameter")
+    until = to_utc(str(when["dateTime"]), when.get("timeZone"))
+    call.tenant.reminders.set_reminder(call.owner, call.params["event"], snooze_until=until)
+    return empty(200)
+
+
+def reminder_view(call: Call) -> Response:
+    try:
+        start = to_utc(call.args["StartDateTime"], "UTC")
+        end = to_utc(call.args["EndDateTime"], "UTC")
+    except KeyError:
+        raise bad_request(
+            "reminderView needs StartDateTime and EndDateTime.", "ErrorInvalidParameter"
+        ) from None
+    reminders = call.tenant.reminders.reminders(call.owner, start, end)
+    return collection(call, "reminders", reminders, raw=True)
+
+
+def find_meeting_times(call: Call) -> Response:
+    result = call.tenant.scheduling.find_meeting_times(call.owner, call.json())
+    return JSONResponse(
+        {"@odata.context": metadata(call, "microsoft.graph.meetingTimeSuggestionsResult"), **result}
+    )
+
+
+def get_schedule(call: Call) -> Response:
+    call.calendar()
+    value = call.tenant.scheduling.get_schedule(call.json())
+    return JSONResponse(
+        {
+            "@odata.context": metadata(call, "Collection(microsoft.graph.scheduleInformation)"),
+            "value": value,
+        }
+    )
+
+
+# Under the owner: scheduling and reminders across the mailbox.
+OWNER_ROUTES = [
+    Route("POST", "findMeetingTimes", find_meeting_times),
+    Route("GET", "reminderView(...)", reminder_view),
+]
+# Under any calendar.
+CALENDAR_ROUTES = [Route("POST", "getSchedule", get_schedule)]
+# Under the owner (/me/events/...) and under any calendar.
+EVENT_ROUTES = [
+    *(Route("POST", f"events/{{event}}/{action}", _respond(r)) for action, r in RESPONSES.items()),
+    Route("POST", "events/{event}/cancel", cancel),
+    Route("POST", "events/{event}/forward", forward),
+    Route("POST", "events/{event}/dismissReminder", dismiss_reminder),
+    Route("POST", "events/{event}/snoozeReminder", snooze_reminder),
+]

@@ -1,0 +1,1 @@
+"""A local Microsoft identity platform: authorize, token, device code, bearer checks."""
