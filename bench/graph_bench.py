@@ -60,7 +60,7 @@ import httpx2
 
 import mscal
 from mscal.call.guard import check_path
-from mscal.connector import Session
+from mscal.io.session import Session
 from mscal.sandbox import create_sandbox
 
 DOMAIN = "contoso.onmicrosoft.com"

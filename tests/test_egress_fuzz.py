@@ -32,7 +32,7 @@ from mscal.call.guard import (
     check_path,
     check_url,
 )
-from mscal.connector import Session
+from mscal.io.session import Session
 from tests.conftest import CANARY_TOKEN
 
 # 1,000 examples per property, fast: one connector and one session per origin for the module.

@@ -260,7 +260,7 @@ def test_a_timeout_after_the_deadline_is_a_deadline_error(
         call = session.prepare("list_calendars", {})
         object.__setattr__(call, "clock", lambda: next(clock))
         with pytest.raises(DeadlineError, match="deadline of 5 s passed") as caught:
-            drive(operation_flow(call), session._client, session._auth, None)
+            drive(operation_flow(call), session.driver.client, session.driver.auth, None)
     assert caught.value.client_request_id == call.client_request_id
 
 

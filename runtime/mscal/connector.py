@@ -8,116 +8,28 @@ with connector.session(auth) as session:
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the batching code is imported only by a bulk run
     from mscal.call.batching import BatchSpec, Outcome
 
 from mscal.auth.core import Authentication, BearerAuth, CallableToken, TokenSource, token_source
+from mscal.call.compiled import CallDefaults, CompiledOperation
 from mscal.call.error_mapping import ErrorHints, hints_from_spec
-from mscal.call.flow import Call, Upload, follow_link, operation_flow, page_flow
 from mscal.call.guard import Origin
-from mscal.call.limits import PHASE_TIMEOUT, Limits
-from mscal.call.paging import FOLLOW_ALL, MAX_ITEMS, Paginator, paginator_from_spec
-from mscal.call.request import RequestBuilder
+from mscal.call.limits import Limits
 from mscal.call.retry import RetryPolicy
 from mscal.call.validation import InputValidator
-from mscal.errors import SpecError
-from mscal.io.drivers import adrive, aiterate, drive, iterate
+from mscal.io.session import AsyncSession, Session, Wiring, slot_keys
 from mscal.io.slots import MailboxSlots
 from mscal.spec.describe import describe_connector, describe_operation
-from mscal.spec.load import Operation, Spec, load_spec
+from mscal.spec.load import Spec, load_spec
 from mscal.templates.render import Templates
-
-
-class CompiledOperation:
-    """An operation with its validator and templates built once."""
-
-    def __init__(self, connector: Connector, operation: Operation) -> None:
-        self.operation = operation
-        self.connector = connector
-        described = connector.describe(operation.name)
-        self.validator = InputValidator(described["input_schema"], connector.spec.registry)
-        self.builder = RequestBuilder(operation, connector.templates)
-        self.result = (
-            connector.templates.value(operation.result) if operation.result is not None else None
-        )
-        self.upload = _compile_upload(connector, operation)
-        self.paginator: Paginator | None = (
-            paginator_from_spec(operation.pagination) if operation.paginated else None
-        )
-        self.limits = connector.limits.merged(operation.limits)
-
-    def prepare(
-        self,
-        connector: Connector,
-        inputs: Mapping[str, Any],
-        origin: Origin,
-        *,
-        limits: Limits | None = None,
-        slot_of: Callable[[str], Hashable | None] | None = None,
-    ) -> Call:
-        """Validate and render; raises InputError before anything could be sent."""
-        limits = limits or self.limits
-        values = self.validator.validate(inputs, max_depth=limits.input_depth)
-        defaults = connector.default_headers
-        client_request_id = None
-        if connector.request_id_header:
-            # One id for the whole operation (every retry and page), set with the defaults so
-            # an operation's own headers could still name it.
-            client_request_id = str(uuid.uuid4())
-            defaults = {**defaults, connector.request_id_header: client_request_id}
-        context = self.builder.context(values)
-        request = self.builder.build(
-            values, origin, defaults, max_body_bytes=limits.body_bytes, context=context
-        )
-        follow = False
-        max_items = None
-        if self.paginator is not None:
-            follow = bool(values.get(FOLLOW_ALL))
-            max_items = values.get(MAX_ITEMS)
-            follow = follow or max_items is not None
-            resume = next((values[k] for k in self.paginator.resume_inputs if values.get(k)), None)
-            if resume:
-                request = follow_link(request, resume, origin)
-        return Call(
-            operation=self.operation.name,
-            request=request,
-            context=context,
-            origin=origin,
-            client_request_id=client_request_id,
-            retry=connector.retry,
-            error_envelope=connector.error_envelope,
-            paginator=self.paginator,
-            follow_pages=follow,
-            max_items=max_items,
-            result=self.result,
-            upload=self.upload,
-            idempotent=self.operation.idempotent,
-            limits=limits,
-            error_hints=connector.error_hints,
-            slot_of=slot_of,
-        )
-
-
-def _compile_upload(connector: Connector, operation: Operation) -> Upload | None:
-    spec = operation.upload
-    if spec is None:
-        return None
-    return Upload(
-        url=connector.templates.value(spec["url"]),
-        content=connector.templates.value(spec["content"]),
-        chunk_size=int(spec["chunk_size"]),
-    )
-
 
 Tokens = Authentication | TokenSource | Callable[[bool], str]
 
@@ -221,10 +133,25 @@ class Connector:
 
     # -- running ------------------------------------------------------------------------------
 
+    @cached_property
+    def call_defaults(self) -> CallDefaults:
+        return CallDefaults(
+            headers=self.default_headers,
+            request_id_header=self.request_id_header,
+            retry=self.retry,
+            error_envelope=self.error_envelope,
+            error_hints=self.error_hints,
+            limits=self.limits,
+        )
+
     def compiled(self, name: str) -> CompiledOperation:
+        """The operation's validator and templates, built the first time it is used."""
         compiled = self._compiled.get(name)
         if compiled is None:
-            compiled = self._compiled[name] = CompiledOperation(self, self.spec.operation(name))
+            operation = self.spec.operation(name)
+            validator = InputValidator(self.describe(name)["input_schema"], self.spec.registry)
+            compiled = CompiledOperation(operation, validator, self.templates, self.call_defaults)
+            self._compiled[name] = compiled
         return compiled
 
     def authentication(
@@ -248,14 +175,7 @@ class Connector:
         30}`); `max_in_flight_per_mailbox` replaces Graph's limit of 4 (a session with its own
         value keeps its own slots); `transport` replaces the network (tests, proxies).
         """
-        return Session(
-            self,
-            auth,
-            base_url=base_url,
-            transport=transport,
-            limits=limits,
-            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
-        )
+        return Session(self._wiring(auth, base_url, limits, max_in_flight_per_mailbox), transport)
 
     def async_session(
         self,
@@ -267,12 +187,7 @@ class Connector:
         max_in_flight_per_mailbox: int | None = None,
     ) -> AsyncSession:
         return AsyncSession(
-            self,
-            auth,
-            base_url=base_url,
-            transport=transport,
-            limits=limits,
-            max_in_flight_per_mailbox=max_in_flight_per_mailbox,
+            self._wiring(auth, base_url, limits, max_in_flight_per_mailbox), transport
         )
 
     def run(
@@ -321,152 +236,33 @@ class Connector:
         with self.session(auth, base_url=base_url) as session:
             yield from session.iterate(operation, inputs)
 
-    def _connection(self, auth: Tokens, base_url: str | None) -> tuple[Origin, BearerAuth]:
+    def _wiring(
+        self,
+        auth: Tokens,
+        base_url: str | None,
+        limits: Mapping[str, Any] | None,
+        per_mailbox: int | None,
+    ) -> Wiring:
         if isinstance(auth, Authentication):
             origin = Origin.from_base_url(base_url or auth.base_url)
             tokens: TokenSource = token_source(self.spec, auth)
+        elif callable(auth) and not hasattr(auth, "token"):
+            origin = Origin.from_base_url(base_url or self.spec.base_url)
+            tokens = CallableToken(auth)
         else:
             origin = Origin.from_base_url(base_url or self.spec.base_url)
-            tokens = CallableToken(auth) if callable(auth) and not hasattr(auth, "token") else auth  # type: ignore[assignment]
-        return origin, BearerAuth(tokens, origin)
-
-
-class _BaseSession:
-    def __init__(
-        self,
-        connector: Connector,
-        auth: Tokens,
-        *,
-        base_url: str | None = None,
-        transport: Any = None,
-        limits: Mapping[str, Any] | None = None,
-        max_in_flight_per_mailbox: int | None = None,
-    ) -> None:
-        """See `Connector.session`; `transport` is a sync or an async one, as the session."""
-        self.connector = connector
-        self.origin, self._auth = connector._connection(auth, base_url)
-        self._limits = dict(limits or {})
-        Limits().merged(self._limits)  # unknown names fail here, not at the first call
-        self._slots = connector.slots_for(max_in_flight_per_mailbox)
-        signed_in = (connector.spec.defaults.get("concurrency") or {}).get("signed_in_mailbox")
-        self._slot_of = _slot_keys(self._slots, self.origin, auth, signed_in)
-        self._open(transport)
-
-    def _open(self, transport: Any) -> None:
-        raise NotImplementedError
-
-    def prepare(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
-        compiled = self.connector.compiled(operation)
-        limits = compiled.limits.merged(self._limits) if self._limits else compiled.limits
-        return compiled.prepare(
-            self.connector, inputs or {}, self.origin, limits=limits, slot_of=self._slot_of
+            tokens = auth  # type: ignore[assignment]
+        slots = self.slots_for(per_mailbox)
+        signed_in = (self.spec.defaults.get("concurrency") or {}).get("signed_in_mailbox")
+        return Wiring(
+            compiled=self.compiled,
+            batch=lambda: self.batch,
+            origin=origin,
+            auth=BearerAuth(tokens, origin),
+            slots=slots,
+            slot_of=slot_keys(slots, origin, auth, signed_in),
+            limits=dict(limits or {}),
         )
-
-    def _paged_call(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
-        """A call that follows every page (unless the inputs turn `all_pages` off)."""
-        call = self.prepare(operation, inputs)
-        if call.paginator is None:
-            raise SpecError(f"operation {operation!r} is not paged: use run()")
-        follow = (inputs or {}).get(FOLLOW_ALL) is not False
-        return dataclasses.replace(call, follow_pages=follow)
-
-
-def _slot_keys(
-    slots: MailboxSlots | None, origin: Origin, auth: object, signed_in: str | None
-) -> Callable[[str], Hashable | None] | None:
-    """A request path's slot key: Graph counts per app and mailbox, and the signed-in user's
-    mailbox (`/me`) differs by authentication, so the key holds the origin, the authentication
-    (for that one) and the mailbox."""
-    if slots is None:
-        return None
-    place = (origin.host, origin.port, origin.base_path)
-    principal = id(auth)
-
-    def slot_of(path: str) -> Hashable | None:
-        mailbox = slots.mailbox(path)
-        if mailbox is None:
-            return None
-        return (place, principal if mailbox == signed_in else None, mailbox.lower())
-
-    return slot_of
-
-
-class Session(_BaseSession):
-    """Runs operations over one pooled httpx2.Client (no event loop)."""
-
-    def _open(self, transport: httpx2.BaseTransport | None) -> None:
-        self._client = httpx2.Client(
-            timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
-        )
-
-    def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
-        call = self.prepare(operation, inputs)
-        return drive(operation_flow(call), self._client, self._auth, self._slots)
-
-    def run_many(self, operation: str, inputs: Iterable[Mapping[str, Any]]) -> Iterator[Outcome]:
-        """Run one operation over many inputs, packed into JSON batches (at most 20 a batch,
-        at most 4 in flight per mailbox, throttled requests retried one by one). Yields one
-        `Outcome` per input (`.result` or `.error`), in input order, as soon as it is known."""
-        from mscal.io.bulk import run_many
-
-        return run_many(self, operation, inputs)
-
-    def iterate(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Iterator[Any]:
-        """The items of a list operation, page by page as they arrive: only one page is held in
-        memory. Bad inputs raise here, before anything is sent."""
-        call = self._paged_call(operation, inputs)
-        return iterate(page_flow(call), self._client, self._auth, self._slots)
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncSession(_BaseSession):
-    """Runs operations over one pooled httpx2.AsyncClient."""
-
-    def _open(self, transport: httpx2.AsyncBaseTransport | None) -> None:
-        self._client = httpx2.AsyncClient(
-            timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
-        )
-
-    async def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
-        call = self.prepare(operation, inputs)
-        return await adrive(operation_flow(call), self._client, self._auth, self._slots)
-
-    def run_many(
-        self, operation: str, inputs: Iterable[Mapping[str, Any]]
-    ) -> AsyncIterator[Outcome]:
-        """`async for outcome in session.run_many(...)`: as `Session.run_many`."""
-        from mscal.io.bulk import arun_many
-
-        return arun_many(self, operation, inputs)
-
-    def iterate(
-        self, operation: str, inputs: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[Any]:
-        """`async for item in session.iterate(...)`: page by page, one page in memory."""
-        call = self._paged_call(operation, inputs)
-        return aiterate(page_flow(call), self._client, self._auth, self._slots)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __aenter__(self) -> AsyncSession:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def load_connector(path: str | Path | None = None) -> Connector:

@@ -12,8 +12,9 @@ import json
 import sys
 from typing import IO, Any
 
-from mscal.connector import Session
+from mscal.cli.usage import UsageError
 from mscal.errors import InputError
+from mscal.io.session import Session
 
 
 def read_lines(handle: IO[str], source: str) -> list[dict[str, Any]]:
@@ -42,8 +43,6 @@ def run_file(session: Session, operation: str, path: str, *, jsonl: bool) -> int
             with open(path, encoding="utf-8") as handle:
                 inputs = read_lines(handle, path)
         except OSError as exc:
-            from mscal.cli.main import UsageError
-
             raise UsageError(f"--input-file: cannot read {path}: {exc.strerror}") from None
     show_bar = sys.stdout.isatty() and not jsonl
     failed = 0

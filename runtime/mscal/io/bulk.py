@@ -2,7 +2,7 @@
 the mailbox's slots, results handed out in input order as soon as each is known.
 
 `Board` is the shared state (what waits per mailbox, what is done); `run_many` drives it with
-threads over a sync session, `arun_many` with tasks over an async one. The packing and the
+threads over a sync driver, `arun_many` with tasks over an async one. The packing and the
 reading of answers are in `batching.py`.
 """
 
@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from time import monotonic, sleep
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mscal.call.batching import (
     BatchSpec,
@@ -26,12 +26,9 @@ from mscal.call.batching import (
     settle,
     slot_key,
 )
-from mscal.call.flow import operation_flow
+from mscal.call.flow import Call, operation_flow
 from mscal.errors import ConnectorError
-from mscal.io.drivers import adrive, drive
-
-if TYPE_CHECKING:
-    from mscal.connector import AsyncSession, Session
+from mscal.io.drivers import AsyncDriver, Driver, adrive, drive
 
 # Batches at once for inputs that address no mailbox (e.g. places).
 UNLIMITED_WORKERS = 4
@@ -141,14 +138,20 @@ def _settle_single(item: Item, run: Callable[[], Any]) -> list[Outcome]:
 
 
 def run_many(
-    session: Session, operation: str, inputs: Iterable[Mapping[str, Any]]
+    driver: Driver,
+    prepare: Callable[[Mapping[str, Any]], Call],
+    batch: BatchSpec | None,
+    inputs: Iterable[Mapping[str, Any]],
 ) -> Iterator[Outcome]:
-    """Outcomes in input order, each handed out as soon as it and those before it are known."""
-    spec = session.connector.batch or BatchSpec(max_requests=1)
+    """Outcomes in input order, each handed out as soon as it and those before it are known.
+
+    `prepare` makes one input's call (raising `InputError` for a bad one); `batch` is the
+    spec's batch format (None: every input on its own)."""
+    spec = batch or BatchSpec(max_requests=1)
     board = Board(spec)
-    total = _prepare(lambda values: session.prepare(operation, values), inputs, board)
+    total = _prepare(prepare, inputs, board)
     changed = threading.Condition()
-    client, auth, slots = session._client, session._auth, session._slots
+    client, auth, slots = driver.client, driver.auth, driver.slots
 
     def send(key: Hashable, items: list[Item]) -> tuple[list[Outcome], list[Item]]:
         if len(items) == 1:
@@ -193,14 +196,17 @@ def run_many(
 
 
 async def arun_many(
-    session: AsyncSession, operation: str, inputs: Iterable[Mapping[str, Any]]
+    driver: AsyncDriver,
+    prepare: Callable[[Mapping[str, Any]], Call],
+    batch: BatchSpec | None,
+    inputs: Iterable[Mapping[str, Any]],
 ) -> AsyncIterator[Outcome]:
     """The async `run_many`: the same board, driven by tasks."""
-    spec = session.connector.batch or BatchSpec(max_requests=1)
+    spec = batch or BatchSpec(max_requests=1)
     board = Board(spec)
-    total = _prepare(lambda values: session.prepare(operation, values), inputs, board)
+    total = _prepare(prepare, inputs, board)
     changed = asyncio.Event()
-    client, auth, slots = session._client, session._auth, session._slots
+    client, auth, slots = driver.client, driver.auth, driver.slots
 
     async def send(key: Hashable, items: list[Item]) -> tuple[list[Outcome], list[Item]]:
         if len(items) == 1:

@@ -1,6 +1,8 @@
 """Thin drivers that carry out a flow's steps: one over httpx2.Client, one over AsyncClient.
 
-A driver sleeps when asked, holds the request's mailbox slot while it is on the wire, sends
+`Driver` and `AsyncDriver` bind a client, the bearer auth and the mailbox slots once, so a
+session and the bulk runner carry flows out through the same public object. A driver sleeps
+when asked, holds the request's mailbox slot while it is on the wire, sends
 with credentials only when the step allows it, reads the body up to the step's cap, and hands
 out a lazy reader's pages.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -18,6 +21,38 @@ from mscal.call.flow import Flow, Page, PageFlow, Send, Wait
 from mscal.errors import ConnectorError
 from mscal.io.response_cap import aread_capped, read_capped
 from mscal.io.slots import MailboxSlots
+
+
+@dataclass(frozen=True)
+class Driver:
+    """Carries out flows over one sync client, with its credentials and mailbox slots."""
+
+    client: httpx2.Client
+    auth: httpx2.Auth | None
+    slots: MailboxSlots | None
+
+    def run(self, flow: Flow) -> Any:
+        """The flow's result."""
+        return drive(flow, self.client, self.auth, self.slots)
+
+    def items(self, flow: PageFlow) -> Iterator[Any]:
+        """The items of a page flow, one page in memory at a time."""
+        return iterate(flow, self.client, self.auth, self.slots)
+
+
+@dataclass(frozen=True)
+class AsyncDriver:
+    """Carries out flows over one async client, with its credentials and mailbox slots."""
+
+    client: httpx2.AsyncClient
+    auth: httpx2.Auth | None
+    slots: MailboxSlots | None
+
+    async def run(self, flow: Flow) -> Any:
+        return await adrive(flow, self.client, self.auth, self.slots)
+
+    def items(self, flow: PageFlow) -> AsyncIterator[Any]:
+        return aiterate(flow, self.client, self.auth, self.slots)
 
 
 def drive(

@@ -1,0 +1,134 @@
+"""`mscal operations`, `describe` and `run`: the operations for people, inputs from JSON,
+`--set key=value` (coerced by the input schema's types) and credentials from flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from mscal.auth.core import Authentication, TokenSource
+from mscal.cli.auth import stored_connection
+from mscal.cli.usage import TOKEN_ENV, UsageError, print_json
+from mscal.connector import Connector
+from mscal.errors import InputError
+
+
+def list_operations(connector: Connector, *, as_json: bool) -> int:
+    operations = connector.operations
+    if as_json:
+        print_json(
+            [{k: op[k] for k in ("name", "title", "group", "description")} for op in operations]
+        )
+        return 0
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for op in operations:
+        groups.setdefault(op["group"], []).append(op)
+    width = max(len(op["name"]) for op in operations)
+    for group, members in groups.items():
+        print(group)
+        for op in members:
+            print(f"  {op['name']:<{width}}  {op['title']}")
+    return 0
+
+
+def describe_operation(connector: Connector, operation: str | None) -> int:
+    print_json(connector.describe(operation))
+    return 0
+
+
+def run_operation(connector: Connector, args: argparse.Namespace) -> int:
+    described = connector.describe(args.operation)
+    inputs = _read_inputs(args.input)
+    for assignment in args.set:
+        _assign(inputs, assignment, described["input_schema"])
+
+    if args.input_file and (args.input or args.set):
+        raise UsageError("--input-file gives every input; it cannot be combined with --input/--set")
+    if args.auth and args.token:
+        raise UsageError("give either --auth or --token, not both")
+    token = args.token or os.environ.get(TOKEN_ENV)
+    tokens: TokenSource | Authentication
+    if args.auth:
+        tokens, authentication = stored_connection(connector, args.auth)
+        base_url = args.base_url or authentication.base_url
+    elif token:
+        tokens = connector.authentication(
+            {"base_url": args.base_url} if args.base_url else {}, access_token=token
+        )
+        base_url = None
+    else:
+        raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
+    if args.input_file:
+        # Imported here: only a bulk run needs the JSON-lines reader and the progress bar.
+        from mscal.cli.bulk import run_file
+
+        with connector.session(tokens, base_url=base_url) as session:
+            return run_file(session, args.operation, args.input_file, jsonl=args.jsonl)
+    print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
+    return 0
+
+
+def _read_inputs(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    source = "--input"
+    if raw.startswith("@"):
+        source = raw[1:]
+        try:
+            raw = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--input: cannot read {source}: {exc.strerror}") from None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            "",
+            "json",
+            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
+    if not isinstance(value, dict):
+        raise InputError("", "type", f"{source} must be a JSON object of inputs")
+    return value
+
+
+def _assign(inputs: dict[str, Any], assignment: str, schema: dict[str, Any]) -> None:
+    """Apply `key=value`; values of non-string inputs are read as JSON (lists also as a,b,c)."""
+    key, sep, text = assignment.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--set {assignment!r}: expected KEY=VALUE")
+    path = key.split(".")
+    target = inputs
+    node: dict[str, Any] | None = schema
+    for part in path[:-1]:
+        node = _property(node, part)
+        child = target.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(f"--set {key}: {part} is not an object")
+        target = child
+    target[path[-1]] = _coerce(text, _property(node, path[-1]))
+
+
+def _property(schema: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    if not schema:
+        return None
+    for candidate in [schema, *schema.get("allOf", [])]:
+        prop = (candidate.get("properties") or {}).get(name)
+        if isinstance(prop, dict):
+            return prop
+    return None
+
+
+def _coerce(text: str, schema: dict[str, Any] | None) -> Any:
+    types = (schema or {}).get("type", "string")
+    types = types if isinstance(types, list) else [types]
+    if "string" in types and not ({"integer", "number", "boolean"} & set(types)):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if "array" in types:
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return text  # validation will name the field and the expected type
