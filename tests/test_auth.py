@@ -16,7 +16,8 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.auth.core import OAuth2Tokens, StaticToken
+from mscal.auth.oauth2 import OAuth2Tokens
+from mscal.auth.tokens import StaticToken
 from mscal.secret import Secret
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult
 

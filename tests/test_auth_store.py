@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.auth.core import certificate_parts
+from mscal.auth.certificate import certificate_parts
 from mscal.auth.login import sign_in_with_browser
 from mscal.auth.signin import sign_in_without_browser
 from mscal.auth.store import AuthStore, StoredAuthentication

@@ -10,7 +10,8 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.auth.core import BearerAuth, StaticToken
+from mscal.auth.bearer import BearerAuth
+from mscal.auth.tokens import StaticToken
 from mscal.call.guard import Origin
 from mscal.secret import Secret
 from tests.conftest import CANARY_TOKEN, GRAPH, CliResult

@@ -1,6 +1,6 @@
 """A declarative Microsoft Calendar connector: the spec says what to send, this runtime sends it."""
 
-from mscal.auth.core import Authentication
+from mscal.auth.form import Authentication
 from mscal.connector import Connector, load_connector
 from mscal.errors import (
     AuthError,

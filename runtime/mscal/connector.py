@@ -18,7 +18,9 @@ import httpx2
 if TYPE_CHECKING:  # the batching code is imported only by a bulk run
     from mscal.call.batching import BatchSpec, Outcome
 
-from mscal.auth.core import Authentication, BearerAuth, CallableToken, TokenSource, token_source
+from mscal.auth.bearer import BearerAuth
+from mscal.auth.form import Authentication
+from mscal.auth.tokens import CallableToken, TokenSource, token_source
 from mscal.call.compiled import CallDefaults, CompiledOperation
 from mscal.call.error_mapping import ErrorHints, hints_from_spec
 from mscal.call.guard import Origin

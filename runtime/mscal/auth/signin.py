@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx2
 
-from mscal.auth.core import Authentication, oauth_endpoints, token_errors
+from mscal.auth.endpoints import oauth_endpoints, token_errors
+from mscal.auth.form import Authentication
 from mscal.errors import AuthError
 from mscal.spec.load import Spec
 

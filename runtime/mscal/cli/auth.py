@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mscal.auth.core import Authentication, TokenSource, token_source
+from mscal.auth.form import Authentication
 from mscal.auth.store import AuthStore, StoredAuthentication
+from mscal.auth.tokens import TokenSource, token_source
 from mscal.connector import Connector
 from mscal.errors import ConnectorError, InputError
 from mscal.secret import MASK

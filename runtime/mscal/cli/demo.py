@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx2
 
-from mscal.auth.core import Authentication
+from mscal.auth.form import Authentication
 from mscal.auth.signin import sign_in_without_browser
 from mscal.connector import Connector, load_connector
 from mscal.errors import ConnectorError

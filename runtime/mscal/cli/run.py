@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mscal.auth.core import Authentication, TokenSource
+from mscal.auth.form import Authentication
+from mscal.auth.tokens import TokenSource
 from mscal.cli.auth import stored_connection
 from mscal.cli.usage import TOKEN_ENV, UsageError, print_json
 from mscal.connector import Connector

@@ -1,0 +1,80 @@
+"""The identity platform as the spec declares it: endpoint templates rendered with an
+authentication's values, and token-endpoint refusals turned into advice."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+from mscal.call.guard import Origin
+from mscal.errors import AuthError
+from mscal.spec.load import Spec
+from mscal.templates.render import Templates, render
+
+
+@dataclass(frozen=True)
+class OAuthEndpoints:
+    """The identity platform's URLs and token parameters for one authentication's values."""
+
+    authorize_url: str
+    token_url: str
+    device_code_url: str
+    token_params: dict[str, str]
+    client_auth_method: str
+
+
+def oauth_endpoints(spec: Spec, values: Mapping[str, Any]) -> OAuthEndpoints:
+    """Render the spec's OAuth 2.0 templates with the form's values (plus `resource`)."""
+    oauth = spec.oauth2
+    Origin.from_base_url(str(values["authority_host"]))  # https (or loopback http) only
+    context = {
+        **{f.key: None for f in spec.auth_fields if not f.secret},
+        **values,
+        "resource": _origin_of(str(values["base_url"])),
+    }
+    templates = Templates({})
+    version = str(values.get("api_version", "v2.0"))
+    grant = values.get("grant_type")
+    flavour = "client_credentials" if grant == "client_credentials" else "delegated"
+    params = (oauth.get("token_params") or {}).get(version, {}).get(flavour, {})
+    return OAuthEndpoints(
+        authorize_url=str(render(templates.value(oauth["authorize_url"]), context)),
+        token_url=str(render(templates.value(oauth["token_url"]), context)),
+        device_code_url=str(render(templates.value(oauth.get("device_code_url", "")), context)),
+        token_params={k: str(v) for k, v in render(templates.value(params), context).items()},
+        client_auth_method=str(oauth["token_endpoint_auth_method"]),
+    )
+
+
+@contextlib.contextmanager
+def token_errors(advice: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Token endpoint failures as AuthErrors that carry the AADSTS reason, never a secret."""
+    # Imported when a token request is made, not when a call only reads a fresh token.
+    from authlib.integrations.base_client import OAuthError
+
+    try:
+        yield
+    except OAuthError as exc:
+        raise AuthError(_oauth_message(exc, advice)) from None
+    except httpx2.HTTPError as exc:
+        raise AuthError(f"token request failed: {type(exc).__name__}") from None
+
+
+def _oauth_message(exc: Exception, advice: Mapping[str, str] | None = None) -> str:
+    error = getattr(exc, "error", None) or "token_error"
+    description = (getattr(exc, "description", None) or "").split("\r\n")[0].strip()
+    message = f"token request refused: {error}" + (f": {description}" if description else "")
+    code = re.match(r"AADSTS(\d+)", description)
+    tip = (advice or {}).get(code.group(1)) if code else None
+    return f"{message} To fix: {' '.join(tip.split())}." if tip else message
+
+
+def _origin_of(base_url: str) -> str:
+    url = httpx2.URL(base_url)
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"

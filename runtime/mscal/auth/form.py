@@ -1,0 +1,86 @@
+"""An authentication: the form's values checked against the spec's fields and rules, with
+secrets and tokens held as `Secret`s so no repr or message shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from mscal.call.validation import FORMAT_CHECKER, describe_error
+from mscal.errors import InputError
+from mscal.secret import Secret
+from mscal.spec.load import Spec
+
+
+@dataclass(frozen=True, repr=False)
+class Authentication:
+    """The authentication form's values, with secrets and tokens held as `Secret`s."""
+
+    values: Mapping[str, Any]
+    secrets: Mapping[str, Secret] = field(default_factory=dict)
+    access_token: Secret | None = None
+    refresh_token: Secret | None = None
+    expires_at: float | None = None
+
+    @classmethod
+    def from_form(
+        cls,
+        spec: Spec,
+        values: Mapping[str, Any] | None = None,
+        *,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        expires_at: float | None = None,
+    ) -> Authentication:
+        """Validate form values (defaults applied); secret fields are wrapped as Secrets."""
+        given = dict(values or {})
+        schema = {
+            "type": "object",
+            "properties": {f.key: f.schema for f in spec.auth_fields},
+            "additionalProperties": False,
+            "allOf": list(spec.manifest["authentication"].get("rules") or []),
+        }
+        error = best_match(
+            Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(
+                {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
+            )
+        )
+        if error is not None:
+            problem = describe_error(error)
+            # Never echo a rejected value of a secret field back.
+            secret_values = [
+                str(given[f.key]) for f in spec.auth_fields if f.secret and given.get(f.key)
+            ]
+            if any(value in problem.message for value in secret_values):
+                problem = InputError(problem.field, problem.rule, f"is not valid ({problem.rule})")
+            raise problem
+        plain: dict[str, Any] = {}
+        secrets: dict[str, Secret] = {}
+        for auth_field in spec.auth_fields:
+            value = given.get(auth_field.key, auth_field.default)
+            if value is None:
+                continue
+            if auth_field.secret:
+                secrets[auth_field.key] = value if isinstance(value, Secret) else Secret(str(value))
+            else:
+                plain[auth_field.key] = value
+        return cls(
+            values=plain,
+            secrets=secrets,
+            access_token=Secret(access_token) if access_token else None,
+            refresh_token=Secret(refresh_token) if refresh_token else None,
+            expires_at=expires_at,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self.values["base_url"])
+
+    def __repr__(self) -> str:
+        shown = {**self.values, **{k: str(v) for k, v in self.secrets.items()}}
+        tokens = [name for name in ("access_token", "refresh_token") if getattr(self, name)]
+        return f"Authentication({shown!r}, tokens={tokens})"
