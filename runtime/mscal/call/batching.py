@@ -21,8 +21,10 @@ from typing import Any
 import httpx2
 
 from mscal.call.error_mapping import graph_error
-from mscal.call.flow import Call, result_of, throttling_error
+from mscal.call.exchange import throttling_error
+from mscal.call.flow import result_of
 from mscal.call.retry import IDEMPOTENT_METHODS
+from mscal.call.steps import Call
 from mscal.errors import ConnectorError, TransportError
 
 FAILED_DEPENDENCY = 424

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mscal.call.error_mapping import ErrorHints
-from mscal.call.flow import Call, Upload, follow_link
+from mscal.call.flow import follow_link
 from mscal.call.guard import Origin
 from mscal.call.limits import Limits
 from mscal.call.paging import FOLLOW_ALL, MAX_ITEMS, Paginator, paginator_from_spec
 from mscal.call.request import RequestBuilder
 from mscal.call.retry import RetryPolicy
+from mscal.call.steps import Call, Upload
 from mscal.call.validation import InputValidator
 from mscal.spec.load import Operation
 from mscal.templates.render import Templates

@@ -26,7 +26,8 @@ from mscal.call.batching import (
     settle,
     slot_key,
 )
-from mscal.call.flow import Call, operation_flow
+from mscal.call.flow import operation_flow
+from mscal.call.steps import Call
 from mscal.errors import ConnectorError
 from mscal.io.drivers import AsyncDriver, Driver, adrive, drive
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx2
 
-from mscal.call.flow import Flow, Page, PageFlow, Send, Wait
+from mscal.call.steps import Flow, Page, PageFlow, Send, Wait
 from mscal.errors import ConnectorError
 from mscal.io.response_cap import aread_capped, read_capped
 from mscal.io.slots import MailboxSlots

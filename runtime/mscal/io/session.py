@@ -16,10 +16,11 @@ import httpx2
 if TYPE_CHECKING:  # the batching code is imported only by a bulk run
     from mscal.call.batching import BatchSpec, Outcome
 from mscal.call.compiled import CompiledOperation
-from mscal.call.flow import Call, operation_flow, page_flow
+from mscal.call.flow import operation_flow, page_flow
 from mscal.call.guard import Origin
 from mscal.call.limits import PHASE_TIMEOUT, Limits
 from mscal.call.paging import FOLLOW_ALL
+from mscal.call.steps import Call
 from mscal.errors import SpecError
 from mscal.io.drivers import AsyncDriver, Driver
 from mscal.io.slots import MailboxSlots
