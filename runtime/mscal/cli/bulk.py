@@ -8,6 +8,7 @@ The exit status is 0 when every input succeeded, 1 when any failed, 2 when the f
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from typing import IO, Any
@@ -44,7 +45,8 @@ def run_file(session: Session, operation: str, path: str, *, jsonl: bool) -> int
                 inputs = read_lines(handle, path)
         except OSError as exc:
             raise UsageError(f"--input-file: cannot read {path}: {exc.strerror}") from None
-    show_bar = sys.stdout.isatty() and not jsonl
+    # The bar needs the `progress` extra; without it a terminal gets JSON lines too.
+    show_bar = sys.stdout.isatty() and not jsonl and importlib.util.find_spec("tqdm") is not None
     failed = 0
     bar = _progress(len(inputs)) if show_bar else None
     try:
@@ -68,6 +70,7 @@ def run_file(session: Session, operation: str, path: str, *, jsonl: bool) -> int
 
 
 def _progress(total: int) -> Any:
+    # Imported here: tqdm is an optional extra, used only on a terminal.
     from tqdm import tqdm
 
     return tqdm(total=total, unit="input", file=sys.stderr, dynamic_ncols=True)

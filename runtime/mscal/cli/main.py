@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mscal.cli.usage import TOKEN_ENV, Parser
+from mscal.cli.usage import TOKEN_ENV, Parser, UsageError
 from mscal.errors import ConnectorError
 
 # Each command's module is imported only when that command runs (inside `_dispatch`), so
@@ -137,17 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lint":
-        from mscal.lint.core import lint_command
+        from mscal.lint.command import lint_command
 
         return lint_command(args.path or args.spec, args.openapi, args.format, args.diff)
-    if args.command == "sandbox":
-        from mscal.cli.sandbox import run_sandbox
-
-        return run_sandbox(args)
-    if args.command == "demo":
-        from mscal.cli.demo import main as demo_main
-
-        return demo_main(args.url, args.time_zone)
+    if args.command in ("sandbox", "demo"):
+        return _local_service(args)
 
     from mscal.cli import run
     from mscal.connector import load_connector
@@ -162,6 +156,27 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "describe":
         return run.describe_operation(connector, args.operation)
     return run.run_operation(connector, args)
+
+
+def _local_service(args: argparse.Namespace) -> int:
+    """`mscal sandbox` and `mscal demo` need the `sandbox` extra (a web server and calendar
+    maths), which a builder embedding only the runtime does not install."""
+    try:
+        if args.command == "sandbox":
+            from mscal.cli.sandbox import run_sandbox
+
+            return run_sandbox(args)
+        from mscal.cli.demo import main as demo_main
+
+        # The demo imports the local service only when it starts one (not with --url).
+        return demo_main(args.url, args.time_zone)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] == "mscal":
+            raise
+        raise UsageError(
+            f"mscal {args.command} needs the local service's packages ({exc.name} is missing): "
+            "pip install 'microsoft-calendar-connector[sandbox]'"
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

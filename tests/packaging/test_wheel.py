@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,44 @@ def test_installed_package_runs_from_another_directory(wheel: Path, tmp_path: Pa
     root_line, listing = probe.stdout.split("\n", 1)
     assert Path(root_line) == site / "mscal" / "shipped_spec"
     assert '"name": "raw_http_request"' in listing
+
+
+def _requirements(wheel: Path) -> list[str]:
+    archive = zipfile.ZipFile(wheel)
+    metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    return [
+        line.split(":", 1)[1].strip()
+        for line in archive.read(metadata).decode().splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+
+
+def test_the_runtime_alone_installs_no_web_server_or_progress_bar(wheel: Path) -> None:
+    required = {
+        r.split(";")[0].split(">")[0].split("<")[0].split("=")[0].strip().lower()
+        for r in _requirements(wheel)
+        if "extra ==" not in r
+    }
+    assert required.isdisjoint(
+        {"starlette", "uvicorn", "tqdm", "python-dateutil", "tzdata", "tzlocal"}
+    ), required
+    assert {"httpx2", "jsonschema", "jinja2", "authlib"} <= required
+    extras = {r for r in _requirements(wheel) if "extra ==" in r}
+    assert any(r.startswith("starlette") and "sandbox" in r for r in extras), extras
+    assert any(r.startswith("tqdm") and "progress" in r for r in extras), extras
+
+
+@pytest.mark.parametrize("command", [["sandbox", "--port", "0"], ["demo"]])
+def test_the_local_service_without_its_extra_says_what_to_install(command: list[str]) -> None:
+    # As if starlette were not installed: an entry of None in sys.modules makes its import fail.
+    script = (
+        "import sys; sys.modules['starlette'] = None; "
+        f"from mscal.cli.main import main; raise SystemExit(main({command!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "pip install 'microsoft-calendar-connector[sandbox]'" in done.stderr
+    assert done.stdout == ""
