@@ -66,7 +66,8 @@ class Connector:
 
     @cached_property
     def batch(self) -> BatchSpec | None:
-        from mscal.call.batching import BatchSpec
+        # Imported here: only a bulk run needs the batching code.
+        from mscal.call.batching import BatchSpec  # noqa: PLC0415
 
         return BatchSpec.from_spec(self.spec.defaults.get("batch"))
 

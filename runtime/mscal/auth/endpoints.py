@@ -55,7 +55,7 @@ def oauth_endpoints(spec: Spec, values: Mapping[str, Any]) -> OAuthEndpoints:
 def token_errors(advice: Mapping[str, str] | None = None) -> Iterator[None]:
     """Token endpoint failures as AuthErrors that carry the AADSTS reason, never a secret."""
     # Imported when a token request is made, not when a call only reads a fresh token.
-    from authlib.integrations.base_client import OAuthError
+    from authlib.integrations.base_client import OAuthError  # noqa: PLC0415
 
     try:
         yield

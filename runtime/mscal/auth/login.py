@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx2
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
 
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
@@ -38,8 +40,6 @@ def sign_in_with_browser(
     timeout: float = 300,
 ) -> dict[str, Any]:
     """Open the sign-in page; the identity platform redirects back to a listener on 127.0.0.1."""
-    from authlib.common.security import generate_token
-    from authlib.integrations.httpx_client import OAuth2Client
 
     received: dict[str, str] = {}
 

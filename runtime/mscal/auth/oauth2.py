@@ -105,7 +105,7 @@ class OAuth2Tokens:
                     return self._access.reveal()  # type: ignore[union-attr]
                 # authlib is imported only when a token is actually fetched: a call with a
                 # fresh or fixed token never loads it.
-                from authlib.integrations.httpx_client import OAuth2Client
+                from authlib.integrations.httpx_client import OAuth2Client  # noqa: PLC0415
 
                 try:
                     with OAuth2Client(**self._client_kwargs()) as client:
@@ -140,7 +140,8 @@ class OAuth2Tokens:
         current = None if force else self._fresh()
         if current is not None:
             return current  # the common case needs no lock
-        import asyncio  # only async callers need it; a sync CLI call does not import it
+        # Only async callers need asyncio; a sync CLI call never imports it.
+        import asyncio  # noqa: PLC0415
 
         if self._alock is None:
             self._alock = asyncio.Lock()
@@ -152,7 +153,7 @@ class OAuth2Tokens:
                 # The shared lock is a file lock: take it off the event loop.
                 return await asyncio.to_thread(self.token, force)
             # Imported only when a token is actually fetched (see `token`).
-            from authlib.integrations.httpx_client import AsyncOAuth2Client
+            from authlib.integrations.httpx_client import AsyncOAuth2Client  # noqa: PLC0415
 
             async with AsyncOAuth2Client(**self._client_kwargs()) as client:
                 return self._store(await self._acall(client))
@@ -160,7 +161,7 @@ class OAuth2Tokens:
     def _client_kwargs(self) -> dict[str, Any]:
         if self._certificate is not None:
             # Imported only for certificate sign-ins.
-            from authlib.oauth2.rfc7523 import PrivateKeyJWT
+            from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: PLC0415
 
             key, thumbprint = certificate_parts(self._certificate.reveal())
             # A signed assertion names the certificate by its SHA-1 thumbprint (x5t), as the

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx2
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
 
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
@@ -25,8 +27,6 @@ REDIRECT_URI = "http://127.0.0.1/callback"
 def sign_in_without_browser(
     spec: Spec, values: Mapping[str, Any], login_hint: str
 ) -> Authentication:
-    from authlib.common.security import generate_token
-    from authlib.integrations.httpx_client import OAuth2Client
 
     authentication = Authentication.from_form(spec, values)
     endpoints = oauth_endpoints(spec, authentication.values)

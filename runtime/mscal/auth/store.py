@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_config_path
+
 from mscal.errors import InputError
 from mscal.files import write_atomically
 
@@ -48,7 +50,6 @@ class StoredAuthentication:
 
 
 def default_personal_dir() -> Path:
-    from platformdirs import user_config_path
 
     return user_config_path("mscal", appauthor=False) / "authentications"
 

@@ -52,7 +52,8 @@ class CallableToken:
         return self._supply(force)
 
     async def atoken(self, force: bool = False) -> str:
-        import asyncio  # only async callers need it; a sync CLI call does not import it
+        # Only async callers need asyncio; a sync CLI call never imports it.
+        import asyncio  # noqa: PLC0415
 
         return await asyncio.to_thread(self._supply, force)
 

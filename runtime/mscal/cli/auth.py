@@ -154,7 +154,8 @@ def _add(connector: Connector, args: argparse.Namespace, store: AuthStore) -> in
 
 
 def _login(connector: Connector, args: argparse.Namespace, store: AuthStore) -> int:
-    from mscal.auth.login import sign_in_with_browser, sign_in_with_device_code
+    # Imported here: only a sign-in needs the loopback listener and the browser.
+    from mscal.auth.login import sign_in_with_browser, sign_in_with_device_code  # noqa: PLC0415
 
     record = store.load(args.name)
     if record.values.get("grant_type") == "client_credentials":

@@ -71,6 +71,6 @@ def run_file(session: Session, operation: str, path: str, *, jsonl: bool) -> int
 
 def _progress(total: int) -> Any:
     # Imported here: tqdm is an optional extra, used only on a terminal.
-    from tqdm import tqdm
+    from tqdm import tqdm  # noqa: PLC0415
 
     return tqdm(total=total, unit="input", file=sys.stderr, dynamic_ncols=True)

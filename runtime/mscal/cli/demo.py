@@ -44,8 +44,9 @@ def sandbox_url(url: str | None) -> Iterator[str]:
     if is_sandbox(DEFAULT_URL):
         yield DEFAULT_URL
         return
-    from mscal.sandbox.server import BackgroundServer
-    from mscal.sandbox.service import create_sandbox
+    # Imported here: with --url the demo uses a running service and needs no local one.
+    from mscal.sandbox.server import BackgroundServer  # noqa: PLC0415
+    from mscal.sandbox.service import create_sandbox  # noqa: PLC0415
 
     sandbox = create_sandbox(":memory:", seed=True)
     with BackgroundServer(sandbox.app) as started:

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Imported here: the auth commands' module brings the connector and the store, which
     # `mscal lint` and `mscal sandbox` never need.
-    from mscal.cli.auth import add_parsers
+    from mscal.cli.auth import add_parsers  # noqa: PLC0415
 
     add_parsers(commands, Parser)
 
@@ -137,18 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "lint":
-        from mscal.lint.command import lint_command
+        from mscal.lint.command import lint_command  # noqa: PLC0415
 
         return lint_command(args.path or args.spec, args.openapi, args.format, args.diff)
     if args.command in ("sandbox", "demo"):
         return _local_service(args)
 
-    from mscal.cli import run
-    from mscal.connector import load_connector
+    from mscal.cli import run  # noqa: PLC0415
+    from mscal.connector import load_connector  # noqa: PLC0415
 
     connector = load_connector(args.spec)
     if args.command == "auth":
-        from mscal.cli.auth import run_auth
+        from mscal.cli.auth import run_auth  # noqa: PLC0415
 
         return run_auth(connector, args)
     if args.command == "operations":
@@ -163,10 +163,10 @@ def _local_service(args: argparse.Namespace) -> int:
     maths), which a builder embedding only the runtime does not install."""
     try:
         if args.command == "sandbox":
-            from mscal.cli.sandbox import run_sandbox
+            from mscal.cli.sandbox import run_sandbox  # noqa: PLC0415
 
             return run_sandbox(args)
-        from mscal.cli.demo import main as demo_main
+        from mscal.cli.demo import main as demo_main  # noqa: PLC0415
 
         # The demo imports the local service only when it starts one (not with --url).
         return demo_main(args.url, args.time_zone)

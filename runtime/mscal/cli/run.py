@@ -64,7 +64,7 @@ def run_operation(connector: Connector, args: argparse.Namespace) -> int:
         raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
     if args.input_file:
         # Imported here: only a bulk run needs the JSON-lines reader and the progress bar.
-        from mscal.cli.bulk import run_file
+        from mscal.cli.bulk import run_file  # noqa: PLC0415
 
         with connector.session(tokens, base_url=base_url) as session:
             return run_file(session, args.operation, args.input_file, jsonl=args.jsonl)

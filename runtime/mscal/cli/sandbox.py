@@ -6,9 +6,8 @@ import argparse
 
 from mscal.call.guard import is_loopback
 from mscal.cli.usage import UsageError
-from mscal.sandbox import create_sandbox
 from mscal.sandbox.server import serve
-from mscal.sandbox.service import default_db_path
+from mscal.sandbox.service import create_sandbox, default_db_path
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -189,6 +189,7 @@ async def _asend(
 
 
 async def _asleep(seconds: float) -> None:
-    import asyncio  # imported here: a sync CLI call never needs the event loop machinery
+    # Only async callers need asyncio; a sync CLI call never imports it.
+    import asyncio  # noqa: PLC0415
 
     await asyncio.sleep(seconds)

@@ -104,7 +104,7 @@ class Session(_BaseSession):
         at most 4 in flight per mailbox, throttled requests retried one by one). Yields one
         `Outcome` per input (`.result` or `.error`), in input order, as soon as it is known."""
         # Imported here: a single call never needs the bulk runner's threads.
-        from mscal.io.bulk import run_many
+        from mscal.io.bulk import run_many  # noqa: PLC0415
 
         return run_many(self.driver, self._preparer(operation), self._wiring.batch(), inputs)
 
@@ -141,7 +141,7 @@ class AsyncSession(_BaseSession):
     ) -> AsyncIterator[Outcome]:
         """`async for outcome in session.run_many(...)`: as `Session.run_many`."""
         # Imported here: a single call never needs the bulk runner or asyncio's extras.
-        from mscal.io.bulk import arun_many
+        from mscal.io.bulk import arun_many  # noqa: PLC0415
 
         return arun_many(self.driver, self._preparer(operation), self._wiring.batch(), inputs)
 

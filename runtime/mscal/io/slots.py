@@ -45,7 +45,8 @@ class MailboxSlots:
         return slot
 
     def for_task(self, key: Key) -> asyncio.Semaphore:
-        import asyncio  # not on a sync CLI call's path
+        # Only async callers need asyncio; a sync CLI call never imports it.
+        import asyncio  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
         slots = self._loops.get(loop)
