@@ -9,7 +9,7 @@ from pytest_httpx2 import HTTPXMock
 
 import mscal
 from tests.conftest import CANARY_TOKEN, GRAPH
-from tests.test_operations import CASES, Case, sent_body
+from tests.operations.test_requests import CASES, Case, sent_body
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
