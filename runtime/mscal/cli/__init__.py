@@ -1,0 +1,2 @@
+"""`mscal`, one module per command group; the usage error every command shares is in
+`usage.py`."""
