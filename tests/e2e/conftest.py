@@ -1,4 +1,8 @@
-"""A local Graph service on a real loopback socket, and authentications against it."""
+"""A local Graph service on a real loopback socket, and authentications against it.
+
+Each test module gets a service of its own (a fresh seeded tenant, fresh tokens), so no module
+sees what another left behind; the spec, which nothing changes, is loaded once.
+"""
 
 from __future__ import annotations
 
@@ -35,18 +39,18 @@ def q(value: str) -> str:
     return quote(value, safe="")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sandbox() -> Sandbox:
     return create_sandbox(":memory:", seed=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def service(sandbox: Sandbox) -> Iterator[str]:
     with BackgroundServer(sandbox.app) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def form(service: str) -> dict[str, Any]:
     return {
         "client_id": "e2e-tests",
@@ -61,17 +65,17 @@ def connector() -> mscal.Connector:
     return mscal.load_connector()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def adele(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
     return sign_in_without_browser(connector.spec, form, ADELE)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def alex(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
     return sign_in_without_browser(connector.spec, form, ALEX)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_auth(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
     return connector.authentication(
         {**form, "grant_type": "client_credentials", "client_secret": "any-secret-works-here"}

@@ -138,3 +138,66 @@ def test_upload_session_size_limits(me: Session, event: dict[str, Any]) -> None:
                 {"AttachmentItem": {"attachmentType": "file", "name": "f", "size": size}},
             )
         assert caught.value.code == code
+
+
+MAY_DAY = "2027-05-11"  # a Tuesday
+
+
+def _may_event(
+    subject: str, start: str = "10:00", end: str = "11:00", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "start": {"dateTime": f"{MAY_DAY}T{start}:00", "timeZone": "UTC"},
+        "end": {"dateTime": f"{MAY_DAY}T{end}:00", "timeZone": "UTC"},
+        **extra,
+    }
+
+
+def test_attachment_operations(me: Session) -> None:
+    event = me.run("create_event", {"event": _may_event("Ops files")})
+    added = me.run(
+        "add_event_attachment",
+        {
+            "event_id": event["id"],
+            "attachment": {
+                "@odata.type": "#microsoft.graph.fileAttachment",
+                "name": "notes.txt",
+                "contentType": "text/plain",
+                "contentBytes": base64.b64encode(b"notes").decode(),
+            },
+        },
+    )
+    assert added["size"] == 5
+    listed = me.run("list_event_attachments", {"event_id": event["id"], "select": ["name"]})[
+        "value"
+    ]
+    assert [a["name"] for a in listed] == ["notes.txt"]
+    got = me.run("get_event_attachment", {"event_id": event["id"], "attachment_id": added["id"]})
+    assert base64.b64decode(got["contentBytes"]) == b"notes"
+    assert me.run(
+        "delete_event_attachment", {"event_id": event["id"], "attachment_id": added["id"]}
+    ) == {"deleted": True}
+    me.run("delete_event", {"event_id": event["id"]})
+
+
+def test_upload_event_attachment_through_a_session(me: Session) -> None:
+    event = me.run("create_event", {"event": _may_event("Ops big file")})
+    data = bytes(range(256)) * 20_480 + b"tail"  # 5 MB and a bit: two ranges
+    result = me.run(
+        "upload_event_attachment",
+        {
+            "event_id": event["id"],
+            "name": "big.bin",
+            "content_type": "application/x-demo",
+            "content_bytes": base64.b64encode(data).decode(),
+        },
+    )
+    assert result["uploaded"] is True and result["size"] == len(data)
+    assert "/attachments('" in result["location"]
+    listed = me.run("list_event_attachments", {"event_id": event["id"]})["value"]
+    assert [(a["name"], a["size"], a["contentType"]) for a in listed] == [
+        ("big.bin", len(data), "application/x-demo")
+    ]
+    assert base64.b64decode(listed[0]["contentBytes"]) == data
+    me.run("delete_event", {"event_id": event["id"]})

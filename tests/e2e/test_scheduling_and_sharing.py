@@ -204,3 +204,72 @@ def test_calendar_permissions_lifecycle(me: Session) -> None:
     with pytest.raises(mscal.GraphError) as caught:
         raw(me, "DELETE", f"/me/calendar/calendarPermissions/{q(listed[0]['id'])}")
     assert caught.value.status_code == 403
+
+
+MAY_DAY = "2027-05-11"  # a Tuesday
+
+
+def _may_event(
+    subject: str, start: str = "10:00", end: str = "11:00", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "start": {"dateTime": f"{MAY_DAY}T{start}:00", "timeZone": "UTC"},
+        "end": {"dateTime": f"{MAY_DAY}T{end}:00", "timeZone": "UTC"},
+        **extra,
+    }
+
+
+def test_scheduling_operations(me: Session) -> None:
+    busy = me.run("create_event", {"event": _may_event("Ops busy", "09:00", "10:00")})
+    schedule = me.run(
+        "get_schedule",
+        {
+            "schedules": [ADELE, "nobody@fabrikam.com"],
+            "availability_view_interval": 60,
+            "start_time": {"dateTime": f"{MAY_DAY}T08:00:00", "timeZone": "UTC"},
+            "end_time": {"dateTime": f"{MAY_DAY}T11:00:00", "timeZone": "UTC"},
+        },
+    )["value"]
+    assert schedule[0]["availabilityView"] == "020"
+    assert "error" in schedule[1]
+    found = me.run(
+        "find_meeting_times",
+        {
+            "attendees": [{"emailAddress": {"address": ALEX}}],
+            "meeting_duration": "PT1H",
+            "max_candidates": 2,
+            "time_constraint": {
+                "activityDomain": "unrestricted",
+                "timeSlots": [
+                    {
+                        "start": {"dateTime": f"{MAY_DAY}T09:00:00", "timeZone": "UTC"},
+                        "end": {"dateTime": f"{MAY_DAY}T12:00:00", "timeZone": "UTC"},
+                    }
+                ],
+            },
+        },
+    )
+    starts = [
+        s["meetingTimeSlot"]["start"]["dateTime"][11:16] for s in found["meetingTimeSuggestions"]
+    ]
+    assert starts == ["10:00", "10:30"]
+    me.run("delete_event", {"event_id": busy["id"]})
+
+
+def test_sharing_operations(me: Session) -> None:
+    roles = me.run("list_allowed_calendar_sharing_roles", {"user": ALEX})["value"]
+    assert "write" in roles
+    made = me.run(
+        "create_calendar_permission",
+        {"calendar_permission": {"emailAddress": {"address": MEGAN}, "role": "read"}},
+    )
+    assert me.run("get_calendar_permission", {"permission_id": made["id"]})["role"] == "read"
+    changed = me.run(
+        "update_calendar_permission",
+        {"permission_id": made["id"], "calendar_permission": {"role": "write"}},
+    )
+    assert changed["role"] == "write"
+    listed = me.run("list_calendar_permissions", {"all_pages": True})["value"]
+    assert {p.get("emailAddress", {}).get("address") for p in listed} >= {MEGAN}
+    assert me.run("delete_calendar_permission", {"permission_id": made["id"]}) == {"deleted": True}

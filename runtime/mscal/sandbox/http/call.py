@@ -48,24 +48,15 @@ class Call:
             raise bad_request("Empty Payload. JSON content expected.", "BadRequest")
         return self.body
 
+    @property
     def calendar_id(self) -> str | None:
-        """The calendar the path names (None: the default calendar), checked to belong to the
-        calendar group the path names, if it names one."""
-        calendar_id = self.params.get("calendar")
-        if calendar_id is not None and "group" in self.params:
-            self.tenant.calendars.calendar(self.owner, calendar_id, self.params["group"])
-        return calendar_id
-
-    def scoped_calendar_id(self) -> str | None:
-        """The calendar of a sub-resource (its events, views, permissions), checked to exist."""
-        calendar_id = self.calendar_id()
-        if "calendar" in self.params:
-            self.tenant.calendars.calendar(self.owner, calendar_id)
-        return calendar_id
+        """The calendar the path names (None: the default calendar); the route's guard has
+        checked it (see `resources/table.py`)."""
+        return self.params.get("calendar")
 
     def calendar(self) -> dict[str, Any]:
         """The calendar document the path names (the default calendar if none)."""
-        return self.tenant.calendars.calendar(self.owner, self.calendar_id())
+        return self.tenant.calendars.calendar(self.owner, self.calendar_id)
 
     def time_range(self) -> tuple[dt.datetime, dt.datetime]:
         """startDateTime and endDateTime from the query, as naive UTC."""

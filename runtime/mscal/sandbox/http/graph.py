@@ -137,7 +137,7 @@ class GraphEndpoint:
         _check_scope(call)
         match = self.table.resolve(request.method, owner.kind, rest)
         call.params, call.args = match.params, match.args
-        response = match.handler(call)
+        response = match.answer(call)
         if applied:
             response.headers["Preference-Applied"] = ", ".join(applied)
         return response

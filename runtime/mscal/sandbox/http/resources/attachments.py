@@ -15,19 +15,16 @@ from mscal.sandbox.http.routing import Route
 
 
 def list_attachments(call: Call) -> Response:
-    call.scoped_calendar_id()
     found = call.tenant.attachments.list(call.owner, call.params["event"])
     return collection(call, "attachments", found, raw=True)
 
 
 def add_attachment(call: Call) -> Response:
-    call.scoped_calendar_id()
     added = call.tenant.attachments.add(call.owner, call.params["event"], call.json())
     return JSONResponse(added, status_code=201)
 
 
 def get_attachment(call: Call) -> Response:
-    call.scoped_calendar_id()
     attachments = call.tenant.attachments
     return JSONResponse(
         attachments.get(call.owner, call.params["event"], call.params["attachment"])
@@ -35,13 +32,11 @@ def get_attachment(call: Call) -> Response:
 
 
 def delete_attachment(call: Call) -> Response:
-    call.scoped_calendar_id()
     call.tenant.attachments.delete(call.owner, call.params["event"], call.params["attachment"])
     return empty(204)
 
 
 def create_upload_session(call: Call) -> Response:
-    call.scoped_calendar_id()
     token, session = call.tenant.attachments.create_session(
         call.owner, call.params["event"], call.json()
     )

@@ -58,13 +58,13 @@ def get_calendar(call: Call) -> Response:
 
 
 def update_calendar(call: Call) -> Response:
-    calendar_id = call.calendar_id()
+    calendar_id = call.calendar_id
     calendar = call.tenant.calendars.update_calendar(call.owner, calendar_id, call.json())
     return entity(call, "calendars", calendar)
 
 
 def delete_calendar(call: Call) -> Response:
-    call.tenant.calendars.delete_calendar(call.owner, str(call.calendar_id()))
+    call.tenant.calendars.delete_calendar(call.owner, str(call.calendar_id))
     return empty(204)
 
 
@@ -106,7 +106,6 @@ def delete_permission(call: Call) -> Response:
 
 
 def allowed_sharing_roles(call: Call) -> Response:
-    call.calendar()
     return JSONResponse({"value": call.tenant.sharing.allowed_roles(call.args.get("User", ""))})
 
 
@@ -124,19 +123,23 @@ CALENDARS_ROUTES = [
     Route("GET", "calendars", list_calendars, owners=frozenset({"user"})),
     Route("POST", "calendars", create_calendar, owners=frozenset({"user"})),
 ]
-# Under any calendar: the default one (/calendar) or one named by id.
+# The calendar itself: the default one (/calendar) or one named by id.
 CALENDAR_ROUTES = [
     Route("GET", "", get_calendar),
     Route("PATCH", "", update_calendar),
+]
+# Only a calendar named by id can be deleted (the default one cannot).
+NAMED_CALENDAR_ROUTES = [Route("DELETE", "", delete_calendar)]
+# Under a calendar: its permissions and the roles it may grant.
+PERMISSION_ROUTES = [
     Route("GET", "calendarPermissions", list_permissions),
     Route("POST", "calendarPermissions", create_permission),
     Route("GET", "calendarPermissions/{permission}", get_permission),
     Route("PATCH", "calendarPermissions/{permission}", update_permission),
     Route("DELETE", "calendarPermissions/{permission}", delete_permission),
-    Route("GET", "allowedCalendarSharingRoles(...)", allowed_sharing_roles),
+    Route("GET", "allowedCalendarSharingRoles(...)", allowed_sharing_roles, unknown_otherwise=0),
 ]
-# Only a calendar named by id can be deleted (the default one cannot).
-NAMED_CALENDAR_ROUTES = [
-    Route("DELETE", "", delete_calendar),
-    Route("POST", "permanentDelete", delete_calendar),
+# Under a calendar named by id.
+PERMANENT_DELETE_ROUTES = [
+    Route("POST", "permanentDelete", delete_calendar, unknown_otherwise=0),
 ]

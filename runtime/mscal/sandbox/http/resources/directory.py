@@ -66,10 +66,10 @@ def list_time_zones(call: Call) -> Response:
 
 ROUTES = [
     Route("GET", "", get_user, owners=frozenset({"user"})),
-    Route("GET", "organization", get_organization, owners=EVERYONE),
+    Route("GET", "organization", get_organization, owners=EVERYONE, unknown_otherwise=0),
     Route("GET", "places/{kind}", list_places, owners=EVERYONE),
     Route("GET", "places/{list}/{kind}/rooms", list_rooms_of_a_list, owners=EVERYONE),
     Route("GET", "outlook/masterCategories", list_categories),
     Route("POST", "outlook/masterCategories", create_category),
-    Route("GET", "outlook/supportedTimeZones(...)", list_time_zones),
+    Route("GET", "outlook/supportedTimeZones(...)", list_time_zones, unknown_otherwise=1),
 ]

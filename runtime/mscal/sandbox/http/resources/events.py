@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from mscal.sandbox.http.call import Call
+from mscal.sandbox.http.envelope import unknown_segment
 from mscal.sandbox.http.responses import (
     DEFAULT_PAGE_SIZE,
     collection,
@@ -21,50 +22,45 @@ from mscal.sandbox.http.routing import Route
 
 
 def list_events(call: Call) -> Response:
-    calendar_id = call.scoped_calendar_id()
+    calendar_id = call.calendar_id
     return collection(call, "events", call.tenant.events.events(call.owner, calendar_id))
 
 
 def create_event(call: Call) -> Response:
-    calendar_id = call.scoped_calendar_id()
+    calendar_id = call.calendar_id
     # A repeated transactionId answers with the event it first created.
     event, _created = call.tenant.events.create_event(call.owner, calendar_id, call.json())
     return created(call, "events", event)
 
 
 def get_event(call: Call) -> Response:
-    call.scoped_calendar_id()
     return entity(call, "events", call.tenant.events.event(call.owner, call.params["event"]))
 
 
 def update_event(call: Call) -> Response:
-    call.scoped_calendar_id()
     event = call.tenant.events.update_event(call.owner, call.params["event"], call.json())
     return entity(call, "events", event)
 
 
 def delete_event(call: Call) -> Response:
-    call.scoped_calendar_id()
     call.tenant.events.delete_event(call.owner, call.params["event"])
     return empty(204)
 
 
 def permanently_delete_event(call: Call) -> Response:
-    call.scoped_calendar_id()
     call.json(required=False)  # an action's body, if any, must be a JSON object
     call.tenant.events.delete_event(call.owner, call.params["event"])
     return empty(204)
 
 
 def calendar_view(call: Call) -> Response:
-    calendar_id = call.scoped_calendar_id()
+    calendar_id = call.calendar_id
     start, end = call.time_range()
     view = call.tenant.events.calendar_view(call.owner, calendar_id, start, end)
     return collection(call, "calendarView", view)
 
 
 def instances(call: Call) -> Response:
-    call.scoped_calendar_id()
     start, end = call.time_range()
     found = call.tenant.events.instances(call.owner, call.params["event"], start, end)
     return collection(call, "instances", found)
@@ -72,7 +68,7 @@ def instances(call: Call) -> Response:
 
 def calendar_view_delta(call: Call) -> Response:
     """One page of a delta round: a first round lists the window, later ones what changed."""
-    calendar_id = call.scoped_calendar_id()
+    calendar_id = call.calendar_id
     delta = call.tenant.delta
     if "$deltatoken" in call.query:
         state = delta.resume(call.owner, call.query["$deltatoken"], delta=True)
@@ -108,11 +104,16 @@ def calendar_view_delta(call: Call) -> Response:
     return JSONResponse(body)
 
 
+def unknown_action(call: Call) -> Response:
+    """POST to an event with an action no route knows (the routes before this one)."""
+    raise unknown_segment(call.params["action"])
+
+
 # Under the owner (/me/events: the default calendar) and under any calendar.
 ROUTES = [
-    Route("GET", "calendarView/delta", calendar_view_delta),
-    Route("GET", "calendarView/delta()", calendar_view_delta),
-    Route("GET", "calendarView", calendar_view),
+    Route("GET", "calendarView/delta", calendar_view_delta, unknown_otherwise=0),
+    Route("GET", "calendarView/delta()", calendar_view_delta, unknown_otherwise=0),
+    Route("GET", "calendarView", calendar_view, unknown_otherwise=0),
     Route("GET", "events", list_events),
     Route("POST", "events", create_event),
     Route("GET", "events/{event}", get_event),
@@ -121,3 +122,5 @@ ROUTES = [
     Route("GET", "events/{event}/instances", instances),
     Route("POST", "events/{event}/permanentDelete", permanently_delete_event),
 ]
+# After every other event route: any other action posted to an event is an unknown segment.
+ACTION_FALLBACK = Route("POST", "events/{event}/{action}", unknown_action)

@@ -15,7 +15,6 @@ from mscal.sandbox.http.routing import Handler, Route
 
 def _respond(response: str) -> Handler:
     def respond(call: Call) -> Response:
-        call.scoped_calendar_id()
         body = call.json(required=False)
         call.tenant.meetings.respond(call.owner, call.params["event"], response, body)
         return empty(202)
@@ -24,28 +23,24 @@ def _respond(response: str) -> Handler:
 
 
 def cancel(call: Call) -> Response:
-    call.scoped_calendar_id()
     call.json(required=False)
     call.tenant.meetings.cancel(call.owner, call.params["event"])
     return empty(202)
 
 
 def forward(call: Call) -> Response:
-    call.scoped_calendar_id()
     body = call.json(required=False)
     call.tenant.meetings.forward(call.owner, call.params["event"], body)
     return empty(202)
 
 
 def dismiss_reminder(call: Call) -> Response:
-    call.scoped_calendar_id()
     call.json(required=False)
     call.tenant.reminders.set_reminder(call.owner, call.params["event"], snooze_until=None)
     return empty(200)
 
 
 def snooze_reminder(call: Call) -> Response:
-    call.scoped_calendar_id()
     when = call.json(required=False).get("newReminderTime")
     if not isinstance(when, dict) or not when.get("dateTime"):
         raise bad_request("newReminderTime is required.", "ErrorInvalidParameter")
@@ -74,7 +69,6 @@ def find_meeting_times(call: Call) -> Response:
 
 
 def get_schedule(call: Call) -> Response:
-    call.calendar()
     value = call.tenant.scheduling.get_schedule(call.json())
     return JSONResponse(
         {
@@ -86,11 +80,11 @@ def get_schedule(call: Call) -> Response:
 
 # Under the owner: scheduling and reminders across the mailbox.
 OWNER_ROUTES = [
-    Route("POST", "findMeetingTimes", find_meeting_times),
-    Route("GET", "reminderView(...)", reminder_view),
+    Route("POST", "findMeetingTimes", find_meeting_times, unknown_otherwise=0),
+    Route("GET", "reminderView(...)", reminder_view, unknown_otherwise=0),
 ]
 # Under any calendar.
-CALENDAR_ROUTES = [Route("POST", "getSchedule", get_schedule)]
+CALENDAR_ROUTES = [Route("POST", "getSchedule", get_schedule, unknown_otherwise=0)]
 # Under the owner (/me/events/...) and under any calendar.
 EVENT_ROUTES = [
     *(Route("POST", f"events/{{event}}/{action}", _respond(r)) for action, r in RESPONSES.items()),
