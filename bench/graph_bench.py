@@ -61,7 +61,7 @@ import httpx2
 import mscal
 from mscal.call.guard import check_path
 from mscal.io.session import Session
-from mscal.sandbox import create_sandbox
+from mscal.sandbox.service import create_sandbox
 
 DOMAIN = "contoso.onmicrosoft.com"
 ADELE = f"adele@{DOMAIN}"
