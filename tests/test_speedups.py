@@ -1,12 +1,7 @@
-"""What makes calls and cold starts faster must not change what they do: the parsed-spec cache
-and memoised templates."""
+"""What makes calls faster must not change what they do: memoised templates and remembered
+validity. (The parsed-spec cache and cold-start tests are in tests/spec/test_cache.py.)"""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,82 +9,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import mscal
-from mscal.call.limits import Limits
 from mscal.call.validation import FORMAT_CHECKER
-from mscal.spec.cache import ENV, ParsedFiles
-from mscal.spec.load import load_spec, read_yaml
 from mscal.templates.path_shapes import eligible
 from mscal.templates.render import Templates, render
-
-
-def test_a_parsed_file_comes_from_the_cache_until_it_changes(tmp_path: Path) -> None:
-    source = tmp_path / "a.yaml"
-    source.write_text("a: 1\n")
-    cache = tmp_path / "cache"
-    first = ParsedFiles(tmp_path, cache)
-    assert first.get(source, read_yaml) == {"a": 1}
-    first.save()
-    second = ParsedFiles(tmp_path, cache)
-    document = second.get(source, read_yaml)
-    assert (document, second.hits) == ({"a": 1}, 1)
-    document["a"] = 99  # a caller changing its copy does not change the cache
-    assert ParsedFiles(tmp_path, cache).get(source, read_yaml) == {"a": 1}
-    source.write_text("a: 22\n")  # another size: parsed again
-    third = ParsedFiles(tmp_path, cache)
-    assert (third.get(source, read_yaml), third.hits) == ({"a": 22}, 0)
-
-
-def test_documents_marshal_cannot_hold_are_parsed_each_time(tmp_path: Path) -> None:
-    source = tmp_path / "a.yaml"
-    source.write_text("when: 2026-11-23\n")  # a YAML timestamp
-    files = ParsedFiles(tmp_path, tmp_path / "cache")
-    assert str(files.get(source, read_yaml)["when"]) == "2026-11-23"
-    files.save()
-    assert not (tmp_path / "cache").exists()
-
-
-def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV, "off")
-    source = tmp_path / "a.yaml"
-    source.write_text("a: 1\n")
-    files = ParsedFiles(tmp_path, tmp_path / "cache")
-    files.get(source, read_yaml)
-    files.save()
-    assert not (tmp_path / "cache").exists()
-
-
-def test_a_broken_cache_file_is_ignored(tmp_path: Path) -> None:
-    source = tmp_path / "a.yaml"
-    source.write_text("a: 1\n")
-    cache = tmp_path / "cache"
-    files = ParsedFiles(tmp_path, cache)
-    cache.mkdir()
-    files.path.write_bytes(b"not marshal at all")
-    assert ParsedFiles(tmp_path, cache).get(source, read_yaml) == {"a": 1}
-
-
-def test_a_cached_spec_is_the_same_spec(spec_copy: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    script = (
-        "import json, sys; from mscal.spec.load import load_spec; "
-        "s = load_spec(sys.argv[1]); "
-        "print(json.dumps([sorted(s.operations), s.manifest], sort_keys=True, default=str))"
-    )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script, str(spec_copy)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for _ in range(2)
-    ]
-    assert runs[0] == runs[1]
-    assert list((tmp_path / "xdg").rglob("spec-*.marshal"))  # the second run read the cache
-    edited = (spec_copy / "connector.yaml").read_text().replace("title:", "title: Edited #", 1)
-    (spec_copy / "connector.yaml").write_text(edited)
-    assert load_spec(spec_copy, fresh=True).manifest["title"].startswith("Edited")
 
 
 def test_memoised_templates_render_what_they_would_have() -> None:
@@ -108,30 +30,6 @@ def test_templates_calling_a_function_are_never_memoised() -> None:
     templates = Templates({})
     text = templates.value("id-{{ uuid() }}")
     assert render(text, {}) != render(text, {})
-
-
-def test_phase_timeouts_are_left_alone_until_the_deadline_is_near() -> None:
-    limits = Limits()
-    assert limits.timeouts(None) is None
-    assert limits.timeouts(120) is None
-    assert limits.timeouts(5) == {"connect": 5, "read": 5, "write": 5, "pool": 5}
-    assert limits.timeouts(20) == {"connect": 10.0, "read": 20, "write": 20, "pool": 20}
-
-
-def test_a_sync_cli_call_does_not_import_the_event_loop(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-    script = (
-        "import sys, mscal.cli.main; from mscal.connector import load_connector; load_connector(); "
-        "load_connector().compiled('list_calendars'); "
-        "lazy = ('asyncio', 'mscal.call.batching', 'mscal.io.bulk'); "
-        "print(sorted(m for m in lazy if m in sys.modules))"
-    )
-    for _ in range(2):  # the second run reads the spec from the cache: no YAML parser either
-        out = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-        ).stdout
-    assert out.strip() == "[]"
-    assert mscal.load_connector().batch is not None
 
 
 def test_remembered_valid_inputs_do_not_let_invalid_ones_through(

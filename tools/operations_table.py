@@ -40,7 +40,7 @@ def endpoints(connector: Connector, name: str) -> list[str]:
 
 def render(connector: Connector) -> str:
     lines = [_HEADER.rstrip("\n"), ""]
-    group_note = connector.spec.defaults.get("permissions", {}).get("group_calendars", {})
+    group_note = connector.spec.defaults.permissions["group_calendars"].to_dict()
     by_group: dict[str, list[str]] = {}
     for name, operation in connector.spec.operations.items():
         by_group.setdefault(operation.group, []).append(name)

@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 if TYPE_CHECKING:  # the batching code is imported only by a bulk run
-    from mscal.call.batching import BatchSpec, Outcome
+    from mscal.call.batching import Outcome
 
 from mscal.auth.bearer import BearerAuth
 from mscal.auth.form import Authentication
 from mscal.auth.tokens import CallableToken, TokenSource, token_source
 from mscal.call.compiled import CallDefaults, CompiledOperation
-from mscal.call.error_mapping import ErrorHints, hints_from_spec
+from mscal.call.error_mapping import ErrorHints
 from mscal.call.guard import Origin
 from mscal.call.limits import Limits
 from mscal.call.retry import RetryPolicy
 from mscal.call.validation import InputValidator
 from mscal.io.session import AsyncSession, Session, Wiring, slot_keys
 from mscal.io.slots import MailboxSlots
+from mscal.spec.defaults import Batch as BatchSpec
 from mscal.spec.describe import describe_connector, describe_operation
 from mscal.spec.load import Spec, load_spec
 from mscal.templates.render import Templates
@@ -50,62 +51,55 @@ class Connector:
 
     @property
     def title(self) -> str:
-        return str(self.spec.manifest.get("title", self.spec.name))
+        return str(self.spec.manifest["title"])
 
     @property
     def version(self) -> str:
-        return str(self.spec.manifest.get("version", ""))
+        return str(self.spec.manifest["version"])
 
     @cached_property
     def templates(self) -> Templates:
         return Templates(self.spec.fragments, max_chars=self.limits.template_chars)
 
-    @cached_property
+    @property
     def retry(self) -> RetryPolicy:
-        return RetryPolicy.from_spec(self.spec.defaults.get("retry"))
+        return self.spec.defaults.retry
 
-    @cached_property
-    def batch(self) -> BatchSpec | None:
-        # Imported here: only a bulk run needs the batching code.
-        from mscal.call.batching import BatchSpec  # noqa: PLC0415
+    @property
+    def batch(self) -> BatchSpec:
+        return self.spec.defaults.batch
 
-        return BatchSpec.from_spec(self.spec.defaults.get("batch"))
-
-    @cached_property
+    @property
     def limits(self) -> Limits:
-        return Limits.from_spec(self.spec.defaults.get("limits"))
+        return self.spec.defaults.limits
 
-    @cached_property
+    @property
     def error_hints(self) -> ErrorHints:
-        return hints_from_spec(self.spec.defaults.get("error_hints"))
+        return self.spec.defaults.error_hints
 
     @cached_property
-    def mailbox_slots(self) -> MailboxSlots | None:
-        """Per-mailbox concurrency slots shared by this connector's sessions (None: no limit)."""
+    def mailbox_slots(self) -> MailboxSlots:
+        """Per-mailbox concurrency slots shared by this connector's sessions."""
         return self._new_slots(None)
 
-    def slots_for(self, per_mailbox: int | None) -> MailboxSlots | None:
+    def slots_for(self, per_mailbox: int | None) -> MailboxSlots:
         return self.mailbox_slots if per_mailbox is None else self._new_slots(per_mailbox)
 
-    def _new_slots(self, per_mailbox: int | None) -> MailboxSlots | None:
-        raw = self.spec.defaults.get("concurrency") or {}
-        limit = per_mailbox or raw.get("per_mailbox")
-        if not limit or not raw.get("mailbox"):
-            return None
-        return MailboxSlots(int(limit), str(raw["mailbox"]))
+    def _new_slots(self, per_mailbox: int | None) -> MailboxSlots:
+        concurrency = self.spec.defaults.concurrency
+        return MailboxSlots(per_mailbox or concurrency.per_mailbox, concurrency.mailbox)
 
-    @cached_property
-    def default_headers(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in (self.spec.defaults.get("headers") or {}).items()}
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        return self.spec.defaults.headers
 
     @cached_property
     def error_envelope(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in (self.spec.defaults.get("errors") or {}).items()}
+        return self.spec.defaults.errors.locations()
 
     @property
-    def request_id_header(self) -> str | None:
-        value = self.spec.defaults.get("request_id_header")
-        return str(value) if value else None
+    def request_id_header(self) -> str:
+        return self.spec.defaults.request_id_header
 
     # -- what a builder renders -------------------------------------------------------------
 
@@ -256,7 +250,7 @@ class Connector:
             origin = Origin.from_base_url(base_url or self.spec.base_url)
             tokens = auth  # type: ignore[assignment]
         slots = self.slots_for(per_mailbox)
-        signed_in = (self.spec.defaults.get("concurrency") or {}).get("signed_in_mailbox")
+        signed_in = self.spec.defaults.concurrency.signed_in_mailbox
         return Wiring(
             compiled=self.compiled,
             batch=lambda: self.batch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
-from mscal.call.retry import RetryPolicy, parse_retry_after
+from mscal.call.retry import parse_retry_after
 from tests.conftest import GRAPH
 
 PAGE_1 = f"{GRAPH}/me/events"
@@ -240,8 +241,8 @@ def test_retry_after_parsing_never_crashes(header: str | None, expected: float |
     assert parse_retry_after(header) == expected
 
 
-def test_backoff_is_clamped() -> None:
-    policy = RetryPolicy(max_wait_seconds=10)
+def test_backoff_is_clamped(connector: mscal.Connector) -> None:
+    policy = dataclasses.replace(connector.retry, max_wait_seconds=10)
     assert policy.delay(0, "999999") == 10
     assert policy.delay(20, None, jitter=lambda: 0.0) == 10
     assert policy.delay(1, None, jitter=lambda: 0.5) == 0.5 * 2 + 0.25

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,22 +38,33 @@ def oauth_endpoints(spec: Spec, values: Mapping[str, Any]) -> OAuthEndpoints:
         "resource": _origin_of(str(values["base_url"])),
     }
     templates = Templates({})
-    version = str(values.get("api_version", "v2.0"))
-    grant = values.get("grant_type")
-    flavour = "client_credentials" if grant == "client_credentials" else "delegated"
-    params = (oauth.get("token_params") or {}).get(version, {}).get(flavour, {})
+    params = token_params_for(oauth["token_params"], values)
     return OAuthEndpoints(
         authorize_url=str(render(templates.value(oauth["authorize_url"]), context)),
         token_url=str(render(templates.value(oauth["token_url"]), context)),
-        device_code_url=str(render(templates.value(oauth.get("device_code_url", "")), context)),
+        device_code_url=(
+            str(render(templates.value(oauth["device_code_url"]), context))
+            if "device_code_url" in oauth  # an identity platform may have no device flow
+            else ""
+        ),
         token_params={k: str(v) for k, v in render(templates.value(params), context).items()},
         client_auth_method=str(oauth["token_endpoint_auth_method"]),
     )
 
 
+def token_params_for(cases: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) -> Any:
+    """The parameters of the first case whose `when` the form's values all match."""
+    for case in cases:
+        if all(values.get(key) == wanted for key, wanted in case["when"].items()):
+            return case["params"]
+    shown = {key: values.get(key) for case in cases for key in case["when"]}
+    raise AuthError(f"the spec's oauth2.token_params has no case for {shown}")
+
+
 @contextlib.contextmanager
-def token_errors(advice: Mapping[str, str] | None = None) -> Iterator[None]:
-    """Token endpoint failures as AuthErrors that carry the AADSTS reason, never a secret."""
+def token_errors(advice: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Token endpoint failures as AuthErrors that carry the platform's reason (and, for a code
+    the spec's `authentication.advice` knows, what to do), never a secret."""
     # Imported when a token request is made, not when a call only reads a fresh token.
     from authlib.integrations.base_client import OAuthError  # noqa: PLC0415
 
@@ -65,12 +76,12 @@ def token_errors(advice: Mapping[str, str] | None = None) -> Iterator[None]:
         raise AuthError(f"token request failed: {type(exc).__name__}") from None
 
 
-def _oauth_message(exc: Exception, advice: Mapping[str, str] | None = None) -> str:
+def _oauth_message(exc: Exception, advice: Mapping[str, Any] | None = None) -> str:
     error = getattr(exc, "error", None) or "token_error"
     description = (getattr(exc, "description", None) or "").split("\r\n")[0].strip()
     message = f"token request refused: {error}" + (f": {description}" if description else "")
-    code = re.match(r"AADSTS(\d+)", description)
-    tip = (advice or {}).get(code.group(1)) if code else None
+    code = re.match(advice["code_pattern"], description) if advice else None
+    tip = advice["codes"].get(code.group(1)) if advice and code else None
     return f"{message} To fix: {' '.join(tip.split())}." if tip else message
 
 

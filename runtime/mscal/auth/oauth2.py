@@ -50,17 +50,16 @@ class OAuth2Tokens:
     ) -> None:
         values = authentication.values
         self._persistence = persistence
-        self._grant_type = str(values.get("grant_type", "authorization_code"))
+        # The form's default applies when it is left out; without one, a token is refreshed.
+        self._grant_type = values.get("grant_type")
         self._client_id = values.get("client_id")
         self._secret = authentication.secrets.get("client_secret")
         self._access = authentication.access_token
         self._refresh = authentication.refresh_token
         self._expires_at = authentication.expires_at
-        self._leeway = float(spec.manifest["authentication"].get("refresh_leeway_seconds", 300))
+        self._leeway = float(spec.manifest["authentication"]["refresh_leeway_seconds"])
         self._on_token = on_token
-        self._advice = {
-            str(k): str(v) for k, v in (spec.manifest["authentication"].get("advice") or {}).items()
-        }
+        self._advice = spec.manifest["authentication"]["advice"]
         self._lock = threading.Lock()
         self._alock: asyncio.Lock | None = None
         if not self._client_id:

@@ -1,13 +1,15 @@
 """Packing prepared calls into JSON batches, and reading the answers back. No I/O.
 
-A batch holds up to `max_requests` calls for one mailbox, run in order: each depends on the one
+The format is the spec's (`defaults.batch`: the path, how many requests a batch holds, the key
+that chains a request to the one before, the status of a request that was not run). A batch
+holds up to `max_requests` calls for one mailbox, run in order: each depends on the one
 before (Graph runs a batch either wholly in parallel or wholly in sequence, and a sequential
 one keeps a single request in flight at its mailbox). So a batch holds one of the mailbox's
 concurrency slots, like a single request, and four batches at a time stay within Graph's limit.
 
-When a request fails, the ones after it come back 424 (failed dependency): they were not run,
-and go back in the queue. A throttled request (429/503/504) goes back too, not before its
-`Retry-After`, until its retries are used up.
+When a request fails, the ones after it come back with the failed-dependency status (Graph:
+424): they were not run, and go back in the queue. A throttled request (429/503/504) goes back
+too, not before its `Retry-After`, until its retries are used up.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from mscal.call.flow import result_of
 from mscal.call.retry import IDEMPOTENT_METHODS
 from mscal.call.steps import Call
 from mscal.errors import ConnectorError, TransportError
+from mscal.spec.defaults import Batch
 
-FAILED_DEPENDENCY = 424
 # What an inner request carries: its own framing and the token come from the batch itself.
 _NOT_PASSED = frozenset({"host", "content-length", "authorization", "accept-encoding"})
 
@@ -60,18 +62,8 @@ class Outcome:
         return {"index": self.index, "ok": False, "error": self.error.to_dict()}
 
 
-@dataclass
-class BatchSpec:
-    """Where batches go and how big they may be (`defaults.batch` in the spec)."""
-
-    path: str = "/$batch"
-    max_requests: int = 20
-
-    @classmethod
-    def from_spec(cls, raw: Mapping[str, Any] | None) -> BatchSpec | None:
-        if not raw:
-            return None
-        return cls(str(raw.get("path", cls.path)), int(raw.get("max_requests", cls.max_requests)))
+# The batch format as the spec declares it (kept under this name for the bulk runner).
+BatchSpec = Batch
 
 
 def batchable(call: Call) -> bool:
@@ -92,7 +84,7 @@ def _relative(call: Call) -> str:
     return call.origin.relative(call.request.url)
 
 
-def batch_payload(items: Sequence[Item]) -> dict[str, Any]:
+def batch_payload(items: Sequence[Item], spec: BatchSpec) -> dict[str, Any]:
     """The JSON batch: each request after the first depends on the one before it."""
     requests = []
     previous: str | None = None
@@ -111,7 +103,7 @@ def batch_payload(items: Sequence[Item]) -> dict[str, Any]:
         if request.content:
             entry["body"] = json.loads(request.content)
         if previous is not None:
-            entry["dependsOn"] = [previous]
+            entry[spec.depends_on] = [previous]
         requests.append(entry)
         previous = entry["id"]
     return {"requests": requests}
@@ -125,10 +117,10 @@ def batch_call(items: Sequence[Item], spec: BatchSpec, slot: Hashable | None) ->
         "POST",
         first.origin.join(spec.path),
         headers={"Accept": "application/json", "Content-Type": "application/json"},
-        content=json.dumps(batch_payload(items), separators=(",", ":")).encode(),
+        content=json.dumps(batch_payload(items, spec), separators=(",", ":")).encode(),
     )
     batch_id = str(uuid.uuid4())
-    request.headers["client-request-id"] = batch_id
+    request.headers[spec.request_id_header] = batch_id
     return Call(
         operation=f"{first.operation} (batch of {len(items)})",
         request=request,
@@ -153,7 +145,7 @@ class Settled:
     again: list[Item] = field(default_factory=list)
 
 
-def settle(items: Sequence[Item], answer: Any, now: float) -> Settled:
+def settle(items: Sequence[Item], answer: Any, now: float, spec: BatchSpec) -> Settled:
     """Each item's outcome from the batch's answer, or the items to send again."""
     settled = Settled()
     responses = answer.get("responses") if isinstance(answer, Mapping) else None
@@ -165,7 +157,7 @@ def settle(items: Sequence[Item], answer: Any, now: float) -> Settled:
             settled.done.append(_failed(item, missing))
             continue
         status = int(inner.get("status", 500))
-        if status == FAILED_DEPENDENCY and item is not items[0]:
+        if status == spec.failed_dependency_status and item is not items[0]:
             settled.again.append(item)  # not run: an earlier request in the batch failed
             continue
         response = _as_response(item.call, inner)

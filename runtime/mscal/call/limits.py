@@ -1,6 +1,7 @@
 """The limits an operation runs under: its deadline, response and body sizes, input depth and
-template output. Defaults come from the spec (`defaults.limits`), an operation may raise or
-lower them (`limits:` in the operation), and a session may override them for every operation."""
+template output. Their values come from the spec (`defaults.limits`, every one required), an
+operation may raise or lower them (`limits:` in the operation), and a session may override them
+for every operation. There are no values here: a spec that leaves one out is a SpecError."""
 
 from __future__ import annotations
 
@@ -16,24 +17,30 @@ PHASE_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 
 @dataclass(frozen=True)
 class Limits:
-    deadline_seconds: float | None = 300.0
-    response_bytes: int | None = 64 * 1024 * 1024
-    body_bytes: int | None = 4 * 1024 * 1024
-    input_depth: int = 64
-    template_chars: int = 1024 * 1024
+    deadline_seconds: float | None
+    response_bytes: int | None
+    body_bytes: int | None
+    input_depth: int
+    template_chars: int
 
     @classmethod
-    def from_spec(cls, raw: Mapping[str, Any] | None) -> Limits:
-        return cls().merged(raw)
+    def names(cls) -> frozenset[str]:
+        return frozenset(field.name for field in fields(cls))
+
+    @classmethod
+    def check_names(cls, raw: Mapping[str, Any] | None) -> None:
+        """Refuse names that are no limit (a session's overrides are checked when it opens)."""
+        unknown = set(raw or {}) - cls.names()
+        if unknown:
+            raise ValueError(
+                f"unknown limits: {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(sorted(cls.names()))})"
+            )
 
     def merged(self, raw: Mapping[str, Any] | None) -> Limits:
-        """These limits with the given ones (spec or session) taking precedence."""
-        known = {field.name for field in fields(self)}
-        given = {key: value for key, value in (raw or {}).items() if key in known}
-        unknown = set(raw or {}) - known
-        if unknown:
-            raise ValueError(f"unknown limits: {', '.join(sorted(unknown))}")
-        return replace(self, **given) if given else self
+        """These limits with the given ones (an operation's or a session's) taking precedence."""
+        self.check_names(raw)
+        return replace(self, **raw) if raw else self
 
     def timeouts(self, remaining: float | None) -> dict[str, float | None] | None:
         """httpx2's timeout extension with no phase allowed past the deadline; None when the

@@ -35,12 +35,12 @@ class NextLinkPaginator:
     """Items under one key, the next page's URL under another (followed verbatim), and
     optionally a link on the last page to resume from later (Graph's delta link)."""
 
-    items_key: str = "value"
-    next_key: str = "@odata.nextLink"
-    final_key: str | None = None
-    final_output: str | None = None
-    resume_inputs: tuple[str, ...] = ("next_link",)
-    captures: tuple[tuple[str, str], ...] = ()
+    items_key: str
+    next_key: str
+    final_key: str | None
+    final_output: str | None
+    resume_inputs: tuple[str, ...]
+    captures: tuple[tuple[str, str], ...]
 
     def captured(self, page: Any) -> dict[str, Any]:
         """Values of the first page the result keeps (output key -> page key), when present."""
@@ -68,19 +68,19 @@ def _link(page: Any, key: str) -> str | None:
     return link if isinstance(link, str) and link else None
 
 
-def paginator_from_spec(raw: Mapping[str, Any] | None) -> Paginator:
-    raw = dict(raw or {})
-    style = raw.pop("style", "next_link")
-    if style != "next_link":
-        raise ValueError(f"unknown pagination style {style!r}")
-    final = raw.get("final_link") or {}
+def paginator_from_spec(raw: Mapping[str, Any]) -> Paginator:
+    """The paginator an operation declares: the spec's `defaults.pagination` (every key
+    required there) with the operation's own `pagination` keys over it, merged at load."""
+    if raw["style"] != "next_link":
+        raise ValueError(f"unknown pagination style {raw['style']!r}")
+    final = raw.get("final_link")  # only an operation that can resume later has one
     return NextLinkPaginator(
-        items_key=raw.get("items", "value"),
-        next_key=raw.get("next_link", "@odata.nextLink"),
-        final_key=final.get("from"),
-        final_output=final.get("as"),
-        resume_inputs=tuple(raw.get("resume_inputs", ("next_link",))),
-        captures=tuple((raw.get("captures") or {}).items()),
+        items_key=str(raw["items"]),
+        next_key=str(raw["next_link"]),
+        final_key=str(final["from"]) if final else None,
+        final_output=str(final["as"]) if final else None,
+        resume_inputs=tuple(raw["resume_inputs"]),
+        captures=tuple(dict(raw["captures"]).items()),
     )
 
 

@@ -5,31 +5,22 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    statuses: frozenset[int] = frozenset({429, 503, 504})
-    max_retries: int = 3
-    backoff_base_seconds: float = 0.5
-    max_wait_seconds: float = 60.0
-    wait_budget_seconds: float = 120.0
+    """Which statuses are retried, how often and how long to wait: the spec's `defaults.retry`
+    (every value required there; none is assumed here)."""
 
-    @classmethod
-    def from_spec(cls, raw: Mapping[str, Any] | None) -> RetryPolicy:
-        raw = raw or {}
-        return cls(
-            statuses=frozenset(int(s) for s in raw.get("statuses", cls.statuses)),
-            max_retries=int(raw.get("max_retries", cls.max_retries)),
-            backoff_base_seconds=float(raw.get("backoff_base_seconds", cls.backoff_base_seconds)),
-            max_wait_seconds=float(raw.get("max_wait_seconds", cls.max_wait_seconds)),
-            wait_budget_seconds=float(raw.get("wait_budget_seconds", cls.wait_budget_seconds)),
-        )
+    statuses: frozenset[int]
+    max_retries: int
+    backoff_base_seconds: float
+    max_wait_seconds: float
+    wait_budget_seconds: float
 
     def delay(
         self,

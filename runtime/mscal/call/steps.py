@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -75,13 +75,13 @@ class Call:
     client_request_id: str | None
     retry: RetryPolicy
     error_envelope: Mapping[str, Sequence[str]]
+    limits: Limits  # the spec's, as the operation and session adjust them: no default here
     paginator: Paginator | None = None
     follow_pages: bool = False
     max_items: int | None = None
     result: Compiled | None = None
     upload: Upload | None = None
     idempotent: bool = False
-    limits: Limits = field(default_factory=Limits)
     error_hints: ErrorHints = ()
     # The mailbox slot key of a request path (after the base path), when slots are kept.
     slot_of: Callable[[str], Hashable | None] | None = None

@@ -16,16 +16,20 @@ from mscal.auth.form import Authentication
 from mscal.auth.signin import sign_in_without_browser
 from mscal.connector import Connector, load_connector
 from mscal.errors import ConnectorError
+from mscal.spec.load import Spec
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 ORGANIZER = "adele@contoso.onmicrosoft.com"
 ATTENDEES = ["alex@contoso.onmicrosoft.com", "megan@contoso.onmicrosoft.com"]
 
 
-def is_sandbox(url: str) -> bool:
-    """Whether a local Graph service answers at `url` (it refuses a request with no token)."""
+def is_sandbox(url: str, spec: Spec) -> bool:
+    """Whether a local Graph service answers at `url` (it refuses a request with no token).
+    It serves the spec's base path (Graph's API version, /v1.0); the signed-in user's mailbox
+    (/me) is there for anyone with a token."""
+    probe = f"{url}{spec.base_path}{spec.defaults.concurrency.signed_in_mailbox}"
     try:
-        answer = httpx2.get(f"{url}/v1.0/me", timeout=0.5)
+        answer = httpx2.get(probe, timeout=0.5)
         code = answer.json().get("error", {}).get("code")
     except (httpx2.HTTPError, ValueError, AttributeError):
         return False
@@ -33,15 +37,15 @@ def is_sandbox(url: str) -> bool:
 
 
 @contextmanager
-def sandbox_url(url: str | None) -> Iterator[str]:
+def sandbox_url(url: str | None, spec: Spec) -> Iterator[str]:
     if url is not None:
-        if not is_sandbox(url.rstrip("/")):
+        if not is_sandbox(url.rstrip("/"), spec):
             raise ConnectorError(
                 f"no local Graph service answers at {url} (start one: mscal sandbox)"
             )
         yield url.rstrip("/")
         return
-    if is_sandbox(DEFAULT_URL):
+    if is_sandbox(DEFAULT_URL, spec):
         yield DEFAULT_URL
         return
     # Imported here: with --url the demo uses a running service and needs no local one.
@@ -61,13 +65,14 @@ def run_demo(
     """Run the workflow; returns what it found, for tests."""
     began = time.perf_counter()
     connector = load_connector()
-    with sandbox_url(url) as base:
-        out(f"Microsoft Calendar connector demo against the local Graph service at {base}/v1.0\n")
+    with sandbox_url(url, connector.spec) as base:
+        graph = f"{base}{connector.spec.base_path}"
+        out(f"Microsoft Calendar connector demo against the local Graph service at {graph}\n")
         values = {
             "client_id": "mscal-demo",
             "tenant_id": "contoso.onmicrosoft.com",
             "authority_host": base,
-            "base_url": f"{base}/v1.0",
+            "base_url": graph,
         }
         sandbox = sign_in_without_browser(connector.spec, values, ORGANIZER)
         guests = {a: sign_in_without_browser(connector.spec, values, a) for a in ATTENDEES}
@@ -179,7 +184,8 @@ def _workflow(
         out(" 7. delete_event, delete_calendar -> cleaned up")
     out(f"\nDone in {time.perf_counter() - began:.1f} s.")
     out("Try it yourself: `mscal sandbox --seed` serves it on port 8765 and prints a token to use")
-    out("with `mscal run OPERATION --base-url http://127.0.0.1:8765/v1.0 --token TOKEN`.")
+    base_url = f"{DEFAULT_URL}{connector.spec.base_path}"
+    out(f"with `mscal run OPERATION --base-url {base_url} --token TOKEN`.")
     return found
 
 

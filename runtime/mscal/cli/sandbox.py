@@ -8,6 +8,7 @@ from mscal.call.guard import is_loopback
 from mscal.cli.usage import UsageError
 from mscal.sandbox.server import serve
 from mscal.sandbox.service import create_sandbox, default_db_path
+from mscal.spec.load import load_spec
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
@@ -21,7 +22,9 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     url = f"http://{args.host}:{args.port}"
-    print(f"Local Microsoft Graph service: {url}/v1.0")
+    # The service answers under the spec's base path (Graph's API version, /v1.0).
+    graph = f"{url}{load_spec().base_path}"
+    print(f"Local Microsoft Graph service: {graph}")
     who = "registered clients only" if args.strict else "any client id and secret"
     print(f"Identity platform: {url}/<tenant>/oauth2/v2.0 ({who})")
     print(f"Database: {db}")
@@ -30,7 +33,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     user = sandbox.calendars.find_user(sandbox.identity.config.default_user)
     if user is not None:
         token = sandbox.identity.issue_for(user["userPrincipalName"])
-        print(f"Try: mscal run list_calendars --base-url {url}/v1.0 --token {token}")
+        print(f"Try: mscal run list_calendars --base-url {graph} --token {token}")
     serve(sandbox.app, args.host, args.port)
     return 0
 

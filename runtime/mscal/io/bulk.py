@@ -39,8 +39,8 @@ MAX_THREADS = 32
 class Board:
     """What a bulk run has left to do, per mailbox, and what it has done. Thread-safe."""
 
-    def __init__(self, spec: BatchSpec, clock: Callable[[], float] | None = None) -> None:
-        self.spec = spec
+    def __init__(self, max_requests: int, clock: Callable[[], float] | None = None) -> None:
+        self.max_requests = max_requests
         self.clock = clock or monotonic
         self.lock = threading.Lock()
         self.waiting: dict[Hashable, list[Item]] = {}
@@ -75,7 +75,7 @@ class Board:
                     picked = picked or [item]  # alone: a paged or upload call is not batched
                     break
                 picked.append(item)
-                if len(picked) == self.spec.max_requests:
+                if len(picked) == self.max_requests:
                     break
             if picked:
                 taken = {id(item) for item in picked}
@@ -105,7 +105,7 @@ class Board:
         keys: list[Hashable] = []
         for key, items in self.waiting.items():
             count = per_mailbox if key is not None and per_mailbox else UNLIMITED_WORKERS
-            keys.extend([key] * min(count, max(1, -(-len(items) // self.spec.max_requests))))
+            keys.extend([key] * min(count, max(1, -(-len(items) // self.max_requests))))
         return keys
 
 
@@ -148,23 +148,22 @@ def run_many(
 
     `prepare` makes one input's call (raising `InputError` for a bad one); `batch` is the
     spec's batch format (None: every input on its own)."""
-    spec = batch or BatchSpec(max_requests=1)
-    board = Board(spec)
+    board = Board(batch.max_requests if batch else 1)
     total = _prepare(prepare, inputs, board)
     changed = threading.Condition()
     client, auth, slots = driver.client, driver.auth, driver.slots
 
     def send(key: Hashable, items: list[Item]) -> tuple[list[Outcome], list[Item]]:
-        if len(items) == 1:
+        if batch is None or len(items) == 1:
             call = items[0].call
             return _settle_single(
                 items[0], lambda: drive(operation_flow(call), client, auth, slots)
             ), []
         try:
-            answer = drive(operation_flow(batch_call(items, spec, key)), client, auth, slots)
+            answer = drive(operation_flow(batch_call(items, batch, key)), client, auth, slots)
         except ConnectorError as exc:
             return failed_batch(items, exc), []
-        settled = settle(items, answer, board.clock())
+        settled = settle(items, answer, board.clock(), batch)
         return settled.done, settled.again
 
     def worker(key: Hashable) -> None:
@@ -203,14 +202,13 @@ async def arun_many(
     inputs: Iterable[Mapping[str, Any]],
 ) -> AsyncIterator[Outcome]:
     """The async `run_many`: the same board, driven by tasks."""
-    spec = batch or BatchSpec(max_requests=1)
-    board = Board(spec)
+    board = Board(batch.max_requests if batch else 1)
     total = _prepare(prepare, inputs, board)
     changed = asyncio.Event()
     client, auth, slots = driver.client, driver.auth, driver.slots
 
     async def send(key: Hashable, items: list[Item]) -> tuple[list[Outcome], list[Item]]:
-        if len(items) == 1:
+        if batch is None or len(items) == 1:
             item = items[0]
             try:
                 result = await adrive(operation_flow(item.call), client, auth, slots)
@@ -218,10 +216,12 @@ async def arun_many(
                 return [Outcome(item.index, error=exc)], []
             return [Outcome(item.index, result=result)], []
         try:
-            answer = await adrive(operation_flow(batch_call(items, spec, key)), client, auth, slots)
+            answer = await adrive(
+                operation_flow(batch_call(items, batch, key)), client, auth, slots
+            )
         except ConnectorError as exc:
             return failed_batch(items, exc), []
-        settled = settle(items, answer, board.clock())
+        settled = settle(items, answer, board.clock(), batch)
         return settled.done, settled.again
 
     async def worker(key: Hashable) -> None:

@@ -47,7 +47,7 @@ class _BaseSession:
         self.origin = wiring.origin
         self._wiring = wiring
         self._limits = dict(wiring.limits)
-        Limits().merged(self._limits)  # unknown names fail here, not at the first call
+        Limits.check_names(self._limits)  # unknown names fail here, not at the first call
 
     def prepare(self, operation: str, inputs: Mapping[str, Any] | None) -> Call:
         compiled = self._wiring.compiled(operation)

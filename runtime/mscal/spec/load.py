@@ -1,7 +1,10 @@
 """Loading the connector spec: connector.yaml, its operation files and schemas, once per path.
 
-Everything here is data; nothing is compiled or validated per call. Schemas from all files are
-registered under one base URI, so a `$ref: event.yaml` written anywhere resolves the same way.
+Everything here is data; nothing is compiled or validated per call. connector.yaml and each
+operation file are checked against the shipped meta-schemas once per content (the check is kept
+in the spec cache with the parse), and `defaults` is read into one typed object. Schemas from all
+files are registered under one base URI, so a `$ref: event.yaml` written anywhere resolves the
+same way.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mscal.errors import SpecError
 from mscal.spec.cache import ParsedFiles
+from mscal.spec.defaults import Defaults, parse_defaults
+from mscal.spec.meta_schemas import MetaSchemas, meta_schemas
 
 # Where the spec's schemas live in the `$ref` namespace. `.invalid` never resolves on a network.
 SCHEMA_BASE = "https://spec.mscal.invalid/schemas/"
@@ -69,6 +75,7 @@ class Spec:
     operations: Mapping[str, Operation]
     registry: Registry[Any]
     fragments: Mapping[str, str]
+    defaults: Defaults
     schema_files: Mapping[str, Path] = field(default_factory=dict)
 
     @property
@@ -80,12 +87,13 @@ class Spec:
         return str(self.manifest["base_url"])
 
     @property
-    def defaults(self) -> dict[str, Any]:
-        return dict(self.manifest.get("defaults") or {})
+    def base_path(self) -> str:
+        """The path of the base URL, where the API version is (Graph: `/v1.0`)."""
+        return urlsplit(self.base_url).path.rstrip("/")
 
     @property
     def oauth2(self) -> dict[str, Any]:
-        return dict(self.manifest["authentication"].get("oauth2") or {})
+        return dict(self.manifest["authentication"]["oauth2"])
 
     def operation(self, name: str) -> Operation:
         try:
@@ -103,9 +111,14 @@ def default_spec_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
+def shipped_meta_schemas() -> MetaSchemas:
+    """The meta-schemas shipped with the runtime: they describe every spec it can load."""
+    return meta_schemas(default_spec_root() / "schemas")
+
+
 def read_yaml(path: Path) -> Any:
     # Imported here: a CLI call whose spec comes from the cache never needs a YAML parser.
-    import yaml
+    import yaml  # noqa: PLC0415
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -123,6 +136,8 @@ def load_spec(
     """Load a connector from its directory or its connector.yaml (default: the shipped one).
 
     Loaded specs are cached per directory; `fresh` reads the files again (the linter does).
+    A file that does not match its meta-schema is a SpecError naming the file, the key and the
+    rule; `lenient` (the linter's load, which reports those itself) skips that check.
     """
     root = Path(path) if path is not None else default_spec_root()
     if root.is_file():
@@ -143,13 +158,15 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
     two operations with one name and ignores unknown traits instead of refusing the spec."""
     files = ParsedFiles(root)
     read = functools.partial(files.get, parse=read_yaml)
+    meta = None if lenient else shipped_meta_schemas()
     manifest_path = root / "connector.yaml"
-    manifest = read(manifest_path)
+    manifest = read(manifest_path, check=meta.connector if meta else None)
     if not isinstance(manifest, dict):
         raise SpecError(f"{manifest_path}: expected a mapping at the top level")
     for key in ("name", "base_url", "authentication", "operations"):
         if key not in manifest:
             raise SpecError(f"{manifest_path}: missing required key {key!r}")
+    defaults = parse_defaults(manifest.get("defaults"), manifest_path)
 
     resources: list[tuple[str, Resource[Any]]] = []
     schema_files: dict[str, Path] = {}
@@ -168,7 +185,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
     operations: dict[str, Operation] = {}
     for relative in manifest["operations"]:
         op_path = root / relative
-        document = read(op_path)
+        document = read(op_path, check=meta.operations if meta else None)
         if not isinstance(document, dict) or not isinstance(document.get("operations"), list):
             raise SpecError(f"{op_path}: expected a mapping with an 'operations' list")
         file_uri = SCHEMA_BASE + "operations." + op_path.name
@@ -181,7 +198,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
                 file_uri,
                 {**traits, **{t: {} for t in raw.get("traits", []) if lenient and t not in traits}},
                 defs,
-                (manifest.get("defaults") or {}).get("pagination"),
+                manifest["defaults"]["pagination"],
             )
             if operation.name in operations:
                 if lenient:
@@ -199,6 +216,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
         operations=operations,
         registry=Registry().with_resources(resources),
         fragments=fragments,
+        defaults=defaults,
         schema_files=schema_files,
     )
 
@@ -229,7 +247,7 @@ def _build_operation(
     file_uri: str,
     traits: dict[str, Any],
     defs: dict[str, Any],
-    defaults_pagination: dict[str, Any] | None,
+    defaults_pagination: dict[str, Any],
 ) -> Operation:
     name = raw.get("name")
     if not isinstance(name, str):
@@ -284,9 +302,7 @@ def _build_operation(
         output_schema={"$ref": f"{file_uri}#/$defs/{name}.output"},
         input_names=tuple(properties),
         paginated=paginated,
-        pagination={**(defaults_pagination or {}), **(raw.get("pagination") or {})}
-        if paginated
-        else {},
+        pagination={**defaults_pagination, **(raw.get("pagination") or {})} if paginated else {},
         upload=raw.get("upload"),
         permissions=raw.get("permissions"),
         idempotent=bool(raw.get("idempotent", False)),
