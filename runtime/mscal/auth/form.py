@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from mscal.call.validation import FORMAT_CHECKER, describe_error
+from mscal.call.formats import FORMAT_CHECKER, SchemaValidator
+from mscal.call.validation import describe_error
 from mscal.errors import InputError
 from mscal.secret import Secret
 from mscal.spec.load import Spec
@@ -45,7 +45,7 @@ class Authentication:
             "allOf": list(spec.manifest["authentication"].get("rules") or []),
         }
         error = best_match(
-            Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(
+            SchemaValidator(schema, format_checker=FORMAT_CHECKER).iter_errors(
                 {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
             )
         )

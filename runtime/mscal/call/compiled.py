@@ -19,7 +19,7 @@ from mscal.call.retry import RetryPolicy
 from mscal.call.steps import Call, Upload
 from mscal.call.validation import InputValidator
 from mscal.spec.load import Operation
-from mscal.templates.render import Templates
+from mscal.templates.render import Templates, output_cap
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,10 @@ class CompiledOperation:
             client_request_id = str(uuid.uuid4())
             headers = {**headers, self.defaults.request_id_header: client_request_id}
         context = self.builder.context(values)
-        request = self.builder.build(
-            values, origin, headers, max_body_bytes=limits.body_bytes, context=context
-        )
+        with output_cap(limits.template_chars):  # the operation's or the session's cap
+            request = self.builder.build(
+                values, origin, headers, max_body_bytes=limits.body_bytes, context=context
+            )
         follow = False
         max_items = None
         if self.paginator is not None:

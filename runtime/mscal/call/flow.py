@@ -20,7 +20,7 @@ from mscal.call.guard import Origin, check_upload_url, check_url
 from mscal.call.paging import PageTracker, Paginator
 from mscal.call.steps import Budget, Call, Flow, Page, PageFlow, Step, Upload
 from mscal.errors import ConnectorError, EgressError, PagingError, SpecError, TransportError
-from mscal.templates.render import render
+from mscal.templates.render import output_cap, render
 
 
 def operation_flow(call: Call) -> Flow:
@@ -131,11 +131,12 @@ def _upload(
         "status_code": session.status_code,
         "headers": dict(session.headers),
     }
-    try:
-        url = check_upload_url(render(upload.url, context), call.origin)
-    except EgressError as exc:
-        raise TransportError(f"{call.operation}: {exc}") from None
-    content = render(upload.content, context)
+    with output_cap(call.limits.template_chars):
+        try:
+            url = check_upload_url(render(upload.url, context), call.origin)
+        except EgressError as exc:
+            raise TransportError(f"{call.operation}: {exc}") from None
+        content = render(upload.content, context)
     if not isinstance(content, bytes):
         raise SpecError(f"operation {call.operation!r}: the upload content must render to bytes")
     total = len(content)
@@ -178,4 +179,5 @@ def result_of(call: Call, response: httpx2.Response) -> Any:
         "status_code": response.status_code,
         "headers": dict(response.headers),
     }
-    return render(call.result, context)
+    with output_cap(call.limits.template_chars):
+        return render(call.result, context)

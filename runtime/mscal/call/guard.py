@@ -6,7 +6,6 @@ its base path. Plain http is accepted only for loopback hosts (the local Graph s
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 import unicodedata
@@ -116,9 +115,6 @@ def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-# Pure, and every request's path passes through it: remember the paths found safe (a refused
-# path raises, and exceptions are not cached).
-@functools.lru_cache(maxsize=1024)
 def check_path(path: str) -> None:
     """A path suffix must be relative to the base path and stay under it."""
     if not path.startswith("/") or path.startswith("//"):

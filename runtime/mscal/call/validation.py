@@ -2,75 +2,39 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import httpx2
-from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 
-from mscal.call.validity_keys import Key, length_only_inputs, validity_key
+from mscal.call.compiled_schema import CompiledSchema
+from mscal.call.formats import FORMAT_CHECKER, FORMAT_DESCRIPTIONS, SchemaValidator
 from mscal.errors import InputError
 
-
-def _is_date_time(value: object) -> bool:
-    # Graph accepts ISO 8601 with or without an offset (no offset means UTC).
-    if not isinstance(value, str):
-        return True
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return "T" in value or " " in value
-
-
-def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10
-
-
-def _is_uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        url = httpx2.URL(value)
-    except (httpx2.InvalidURL, UnicodeError):  # e.g. a lone surrogate, which no URL can hold
-        return False
-    return bool(url.scheme and url.host)
-
-
-FORMAT_CHECKER = FormatChecker(formats=())
-FORMAT_CHECKER.checks("date-time")(_is_date_time)
-FORMAT_CHECKER.checks("date")(_is_date)
-FORMAT_CHECKER.checks("uri")(_is_uri)
-FORMAT_DESCRIPTIONS = {
-    "date-time": "an ISO 8601 date and time, e.g. 2026-11-23T09:00:00Z",
-    "date": "an ISO 8601 date, e.g. 2026-11-23",
-    "uri": "an absolute URL",
-}
+__all__ = ["FORMAT_CHECKER", "InputValidator", "check_depth", "describe_error"]
 
 
 class InputValidator:
-    """Validates one operation's inputs; built once, reused for every call."""
+    """Validates one operation's inputs; built once, reused for every call.
 
-    def __init__(self, resolved: Mapping[str, Any], registry: Registry[Any]) -> None:
+    jsonschema-rs (compiled) is the accept path; when it refuses, or cannot take the value at
+    all (a lone surrogate, an integer past 64 bits), jsonschema decides and picks the error that
+    helps (`best_match`), so messages are always jsonschema's. A test over every operation's
+    inputs checks that the two agree; `python_only` keeps an operation on jsonschema alone.
+    """
+
+    def __init__(
+        self, resolved: Mapping[str, Any], registry: Registry[Any], *, python_only: bool = False
+    ) -> None:
         # The schema with its $refs already inlined: resolving references on every call would
         # cost more than the validation itself. The registry serves any cycle left as a $ref.
-        self._validator = Draft202012Validator(
+        self._validator = SchemaValidator(
             dict(resolved), registry=registry, format_checker=FORMAT_CHECKER
         )
+        self._compiled = None if python_only else CompiledSchema(resolved, registry)
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
-        # Inputs already found valid, by `validity_keys`: plain values, ids by their length.
-        self._valid: set[Key] = set()
-        self._lengths = length_only_inputs(resolved)
         self._defaults = {
             name: prop["default"]
             for name, prop in properties.items()
@@ -83,22 +47,12 @@ class InputValidator:
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
         merged = {**self._defaults, **inputs}
-        key = validity_key(merged, self._lengths)
-        if key is not None and key in self._valid:
+        if self._compiled is not None and self._compiled.accepts(merged):
             return merged
-        if next(self._validator.iter_errors(merged), None) is not None:
-            # Only now look at every error, to pick the one that helps.
-            error = best_match(self._validator.iter_errors(merged))
-            assert error is not None
+        error = best_match(self._validator.iter_errors(merged))
+        if error is not None:
             raise describe_error(error, self._known)
-        if key is not None:
-            if len(self._valid) >= VALID_MEMO_SIZE:
-                self._valid.clear()
-            self._valid.add(key)
         return merged
-
-
-VALID_MEMO_SIZE = 1024
 
 
 def check_depth(inputs: Mapping[str, Any], max_depth: int) -> None:

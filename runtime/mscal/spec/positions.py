@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mscal.spec.cache import ParsedFiles
 
 if TYPE_CHECKING:
-    import yaml
+    import yaml  # noqa: PLC0415
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000  # values built, aliases counted each time they are expanded
@@ -66,7 +66,7 @@ def _read_plain(path: Path) -> tuple[Any, dict[Key, tuple[int, int]]]:
 
 def _read(path: Path) -> Located:
     # Imported here: a lint run whose files all come from the cache never needs a YAML parser.
-    import yaml
+    import yaml  # noqa: PLC0415
 
     try:
         size = path.stat().st_size

@@ -16,9 +16,11 @@ Inputs are only ever passed as the render context, never compiled as template so
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -30,12 +32,10 @@ from jinja2 import (
     Undefined,
     UndefinedError,
     meta,
-    nodes,
 )
 from jinja2.sandbox import SandboxedEnvironment
 
 from mscal.errors import SpecError
-from mscal.templates.path_shapes import by_shape, eligible
 
 # `{{ name }}` or `{{ name | filter }}`: evaluated without building a Jinja context.
 _PLAIN_LOOKUP = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?:\|\s*(?P<filter>[A-Za-z_]\w*)\s*)?$")
@@ -124,10 +124,33 @@ class TemplateOutputError(TemplateError):
     """A template rendered more text than the spec's limit (limits.template_chars)."""
 
 
-def _capped(template: Template, max_chars: int) -> Callable[[Context], str]:
-    """Render text, stopping as soon as it passes `max_chars` (before building it whole)."""
+# The output cap of the call being rendered: its operation's or session's `template_chars`
+# (see `output_cap`); outside a call, the spec's default given to `Templates`.
+_CALL_CAP: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "template_chars", default=None
+)
+
+
+@contextlib.contextmanager
+def output_cap(max_chars: int) -> Iterator[None]:
+    """Render with this text-output cap (a call's `limits.template_chars`)."""
+    token = _CALL_CAP.set(max_chars)
+    try:
+        yield
+    finally:
+        _CALL_CAP.reset(token)
+
+
+def _cap(default: int) -> int:
+    cap = _CALL_CAP.get()
+    return default if cap is None else cap
+
+
+def _capped(template: Template, default_chars: int) -> Callable[[Context], str]:
+    """Render text, stopping as soon as it passes the cap (before building it whole)."""
 
     def render(context: Context) -> str:
+        max_chars = _cap(default_chars)
         pieces: list[str] = []
         size = 0
         for piece in template.generate(context):
@@ -138,39 +161,6 @@ def _capped(template: Template, max_chars: int) -> Callable[[Context], str]:
         return "".join(pieces)
 
     return render
-
-
-_MISSING = object()
-MEMO_SIZE = 512
-
-
-def _memoized(render: Callable[[Context], str], names: frozenset[str]) -> Callable[[Context], str]:
-    """Remember a text template's output by the values of the names it reads.
-
-    Rendering is a pure function of those values (templates that call a function such as
-    uuid() are never memoized), and building a Jinja context costs more than the rest of
-    rendering: a workflow calling one operation again and again for the same mailbox or
-    calendar renders its path once. Values that cannot be a dict key are rendered each time.
-    """
-    ordered = tuple(sorted(names))
-    missing = (_MISSING,) * len(ordered)
-    memo: dict[tuple[Any, ...], str] = {}
-
-    def remembered(context: Context) -> str:
-        # The type is part of the key: True == 1, but they render differently.
-        key = tuple((value, type(value)) for value in map(context.get, ordered, missing))
-        try:
-            hit = memo.get(key)
-        except TypeError:  # a list or dict value
-            return render(context)
-        if hit is None:
-            hit = render(context)
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[key] = hit
-        return hit
-
-    return remembered
 
 
 class Templates:
@@ -195,42 +185,9 @@ class Templates:
     def path(self, source: str) -> ValueTemplate:
         try:
             template = self._paths.from_string(source)
-            names = self._reads(self._paths, source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        render = _capped(template, self.max_chars)
-        if names is None:
-            return ValueTemplate(source, render)
-        if eligible(self._trees(source)):
-            return ValueTemplate(source, by_shape(render, names, self.max_chars))
-        return ValueTemplate(source, _memoized(render, names))
-
-    def _trees(self, source: str) -> list[nodes.Template]:
-        """A path template's syntax tree and those of the fragments it includes."""
-        trees = [self._paths.parse(source)]
-        seen: set[str] = set()
-        for tree in trees:
-            for included in meta.find_referenced_templates(tree):
-                if included in self._fragments and included not in seen:
-                    seen.add(included)
-                    trees.append(self._paths.parse(self._fragments[included]))
-        return trees
-
-    def _reads(self, env: SandboxedEnvironment, source: str) -> frozenset[str] | None:
-        """Every name a template reads, through its includes too; None when that cannot be
-        known (a computed include) or when it calls a function (its output may differ)."""
-        ast = env.parse(source)
-        if any(True for _ in ast.find_all(nodes.Call)):
-            return None  # uuid(), lipsum(), a method: the output may differ each time
-        names = set(meta.find_undeclared_variables(ast))
-        for included in meta.find_referenced_templates(ast):
-            if included is None or included not in self._fragments:
-                return None
-            inner = self._reads(env, self._fragments[included])
-            if inner is None:
-                return None
-            names |= inner
-        return frozenset(names)
+        return ValueTemplate(source, _capped(template, self.max_chars))
 
     def value(self, source: Any) -> Compiled:
         """Compile a spec value: strings become templates, containers are compiled deeply."""
@@ -257,12 +214,13 @@ class Templates:
                     match.group("expr"), undefined_to_none=False
                 )
 
-                max_chars = self.max_chars
+                default_chars = self.max_chars
 
                 def evaluate(context: Context) -> Any:
                     result = expression(**context)
                     if isinstance(result, Undefined):
                         result._fail_with_undefined_error()
+                    max_chars = _cap(default_chars)
                     if isinstance(result, str) and len(result) > max_chars:
                         raise TemplateOutputError(
                             f"an expression gave more than {max_chars} characters"
@@ -273,13 +231,9 @@ class Templates:
             if "{{" not in source and "{%" not in source:
                 return ValueTemplate(source, lambda _context: source)
             template = self._values.from_string(source)
-            reads = self._reads(self._values, source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
-        render = _capped(template, self.max_chars)
-        if reads is not None:
-            render = _memoized(render, reads)
-        return ValueTemplate(source, render, names)
+        return ValueTemplate(source, _capped(template, self.max_chars), names)
 
 
 def _lookup(name: str, filter_name: str | None) -> Callable[[Context], Any]:
