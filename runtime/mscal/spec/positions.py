@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mscal.spec.cache import ParsedFiles
 
 if TYPE_CHECKING:
-    import yaml  # noqa: PLC0415
+    import yaml
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000  # values built, aliases counted each time they are expanded
