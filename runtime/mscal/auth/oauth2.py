@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import asyncio
 
-from mscal.auth.certificate import certificate_parts
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
 from mscal.errors import AuthError
@@ -159,8 +158,10 @@ class OAuth2Tokens:
 
     def _client_kwargs(self) -> dict[str, Any]:
         if self._certificate is not None:
-            # Imported only for certificate sign-ins.
+            # Imported only for certificate sign-ins (cryptography alone costs ~30 ms).
             from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: PLC0415
+
+            from mscal.auth.certificate import certificate_parts  # noqa: PLC0415
 
             key, thumbprint = certificate_parts(self._certificate.reveal())
             # A signed assertion names the certificate by its SHA-1 thumbprint (x5t), as the
