@@ -285,3 +285,17 @@ def test_python_only_keeps_an_operation_on_jsonschema() -> None:
     assert validator.validate({"top": 5})["top"] == 5
     with pytest.raises(mscal.InputError, match="top"):
         validator.validate({"top": 0})
+
+
+def test_digits_are_ascii_as_in_ecma_262() -> None:
+    # Found by the agreement test: Python's \d took an Arabic-Indic zero (U+0660) in a dateTime.
+    validator = CONNECTOR.compiled("snooze_event_reminder").validator
+    inputs = {
+        "event_id": "AAMkE2=",
+        "new_reminder_time": {"dateTime": "2026-12-02T10:0\u0660", "timeZone": "UTC"},
+    }
+    expected = REFERENCE["snooze_event_reminder"].is_valid(inputs)
+    assert expected is False
+    assert COMPILED["snooze_event_reminder"].accepts(inputs) is False
+    with pytest.raises(mscal.InputError, match=r"new_reminder_time\.dateTime"):
+        validator.validate(inputs)

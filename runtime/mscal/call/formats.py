@@ -60,13 +60,19 @@ FORMAT_DESCRIPTIONS = {
 }
 
 
-def ecma_anchors(pattern: str) -> str:
-    """`pattern` with each `$` outside a character class made to match only at the very end.
+# ECMA-262 classes that Python's `re` reads more widely on str patterns (Unicode digits and
+# word characters); inside a character class only the class's members are written.
+_ECMA_CLASSES = {"d": ("[0-9]", "0-9"), "w": ("[A-Za-z0-9_]", "A-Za-z0-9_")}
 
-    JSON Schema patterns are ECMA-262 regular expressions, where `$` (without the multiline
-    flag) matches only at the end of the string; Python's `$` also matches before a final
-    newline, so `"ab\\n"` would pass `^[a-z]+$`. jsonschema-rs follows ECMA; this makes
-    jsonschema agree.
+
+def ecma_pattern(pattern: str) -> str:
+    r"""`pattern` as Python's `re` must read it to mean what ECMA-262 (JSON Schema's dialect,
+    and jsonschema-rs's) means.
+
+    Two differences matter for input patterns: `$` (without the multiline flag) matches only at
+    the very end in ECMA, where Python's also matches before a final newline (`"ab\n"` would pass
+    `^[a-z]+$`); and `\d`, `\w` are ASCII in ECMA, where Python's take any Unicode digit or letter
+    (U+0660, an Arabic-Indic zero, is not a digit of a Graph date).
     """
     out: list[str] = []
     in_class = False
@@ -74,7 +80,12 @@ def ecma_anchors(pattern: str) -> str:
     while index < len(pattern):
         char = pattern[index]
         if char == "\\" and index + 1 < len(pattern):
-            out.append(pattern[index : index + 2])
+            escaped = pattern[index + 1]
+            if escaped in _ECMA_CLASSES:
+                whole, members = _ECMA_CLASSES[escaped]
+                out.append(members if in_class else whole)
+            else:
+                out.append(pattern[index : index + 2])
             index += 2
             continue
         if char == "[" and not in_class:
@@ -89,7 +100,7 @@ def ecma_anchors(pattern: str) -> str:
 def _ecma_pattern(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not re.search(ecma_anchors(pattern), instance):
+    if isinstance(instance, str) and not re.search(ecma_pattern(pattern), instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
