@@ -210,8 +210,11 @@ INPUTS = {
 }
 
 
+# Derandomised so CI runs the same 3,000 examples every time (a disagreement found is then found
+# on every run, not by chance); run with --hypothesis-seed=N and derandomize off to explore.
 @settings(
     max_examples=3000,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
