@@ -3,33 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
 from tests.conftest import CANARY_TOKEN, GRAPH
-from tests.operations.test_requests import CASES, Case, sent_body
+from tests.operations.test_requests import EXAMPLES, assert_sent, mock_canned
 
 
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_async_run_matches_the_request_table(
-    httpx2_mock: HTTPXMock, connector: mscal.Connector, auth: mscal.Authentication, case: Case
+@pytest.mark.parametrize(("operation", "example"), EXAMPLES.values(), ids=EXAMPLES.keys())
+def test_async_session_replays_every_example(
+    httpx2_mock: HTTPXMock,
+    connector: mscal.Connector,
+    auth: mscal.Authentication,
+    operation: str,
+    example: dict[str, Any],
 ) -> None:
-    if case.response is None:
-        httpx2_mock.add_response(status_code=case.status)
-    else:
-        httpx2_mock.add_response(status_code=case.status, json=case.response)
+    mock_canned(httpx2_mock, example)
 
-    result = asyncio.run(connector.arun(case.operation, case.inputs, auth=auth))
+    async def main() -> Any:
+        async with connector.async_session(auth) as session:
+            return await session.run(operation, example["input"])
 
-    request = httpx2_mock.get_request()
-    assert request is not None
-    assert (request.method, str(request.url)) == (case.method, case.url)
-    assert request.headers["Authorization"] == f"Bearer {CANARY_TOKEN}"
-    if case.body is not None:
-        assert sent_body(case, request.content) == case.body
-    assert result == case.result
+    output = asyncio.run(main())
+
+    assert_sent(httpx2_mock.get_requests(), example)
+    assert output == example["output"]
+    assert CANARY_TOKEN not in repr(output)
 
 
 def test_async_session_runs_concurrently_and_pages(
