@@ -40,6 +40,9 @@ from mscal.errors import SpecError
 # `{{ name }}` or `{{ name | filter }}`: evaluated without building a Jinja context.
 _PLAIN_LOOKUP = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?:\|\s*(?P<filter>[A-Za-z_]\w*)\s*)?$")
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.DOTALL)
+# The `{{ ... }}` pieces of a path; a path of literal text and plain lookups only is joined
+# without Jinja (the same encoding, the same errors), compiled once at load.
+_EXPRESSION = re.compile(r"\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}", re.DOTALL)
 
 Context = Mapping[str, Any]
 
@@ -187,7 +190,8 @@ class Templates:
             template = self._paths.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        return ValueTemplate(source, _capped(template, self.max_chars))
+        joined = _plain_path(source, self.max_chars)
+        return ValueTemplate(source, joined or _capped(template, self.max_chars))
 
     def value(self, source: Any) -> Compiled:
         """Compile a spec value: strings become templates, containers are compiled deeply."""
@@ -234,6 +238,42 @@ class Templates:
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
         return ValueTemplate(source, _capped(template, self.max_chars), names)
+
+
+def _plain_path(source: str, default_chars: int) -> Callable[[Context], str] | None:
+    """A renderer for a path that is literal text and `{{ name }}` lookups, else None.
+
+    Anything Jinja might read differently (statements, comments, a newline it would trim, a
+    global such as `uuid`) stays with Jinja.
+    """
+    if any(mark in source for mark in ("{%", "{#", "\n")):
+        return None
+    pieces: list[str | Callable[[Context], Any]] = []
+    end = 0
+    for match in _EXPRESSION.finditer(source):
+        plain = _PLAIN_LOOKUP.match(match.group("expr"))
+        if not plain or plain.group("name") in GLOBALS:
+            return None
+        if plain.group("filter") is not None and plain.group("filter") not in FILTERS:
+            return None
+        pieces.append(source[end : match.start()])
+        pieces.append(_lookup(plain.group("name"), plain.group("filter")))
+        end = match.end()
+    tail = source[end:]
+    if "{{" in tail or "}}" in tail:
+        return None
+    pieces.append(tail)
+
+    def render(context: Context) -> str:
+        text = "".join(
+            piece if isinstance(piece, str) else _encode_segment(piece(context)) for piece in pieces
+        )
+        max_chars = _cap(default_chars)
+        if len(text) > max_chars:
+            raise TemplateOutputError(f"a template rendered more than {max_chars} characters")
+        return text
+
+    return render
 
 
 def _lookup(name: str, filter_name: str | None) -> Callable[[Context], Any]:
