@@ -40,8 +40,11 @@ from mscal.errors import SpecError
 # `{{ name }}` or `{{ name | filter }}`: evaluated without building a Jinja context.
 _PLAIN_LOOKUP = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?:\|\s*(?P<filter>[A-Za-z_]\w*)\s*)?$")
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.DOTALL)
-# The `{{ ... }}` pieces of a path; a path of literal text and plain lookups only is joined
-# without Jinja (the same encoding, the same errors), compiled once at load.
+# Text of literal pieces and plain lookups, perhaps inside one `{% if name %}`, is joined
+# without Jinja (the same finalize, the same errors), compiled once at load.
+_IF_BLOCK = re.compile(
+    r"^\{%\s*if\s+(?P<name>[A-Za-z_]\w*)\s*%\}(?P<body>.*)\{%\s*endif\s*%\}$", re.DOTALL
+)
 _EXPRESSION = re.compile(r"\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}", re.DOTALL)
 
 Context = Mapping[str, Any]
@@ -190,7 +193,7 @@ class Templates:
             template = self._paths.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        joined = _plain_path(source, self.max_chars)
+        joined = _plain_text(source, _encode_segment, self.max_chars)
         return ValueTemplate(source, joined or _capped(template, self.max_chars))
 
     def value(self, source: Any) -> Compiled:
@@ -237,16 +240,25 @@ class Templates:
             template = self._values.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
-        return ValueTemplate(source, _capped(template, self.max_chars), names)
+        joined = _plain_text(source, _blank_none, self.max_chars)
+        return ValueTemplate(source, joined or _capped(template, self.max_chars), names)
 
 
-def _plain_path(source: str, default_chars: int) -> Callable[[Context], str] | None:
-    """A renderer for a path that is literal text and `{{ name }}` lookups, else None.
+def _plain_text(
+    source: str, finalize: Callable[[Any], Any], default_chars: int
+) -> Callable[[Context], str] | None:
+    """A renderer for text that is literal and `{{ name }}` lookups, optionally all inside one
+    `{% if name %}...{% endif %}`; None for anything else.
 
-    Anything Jinja might read differently (statements, comments, a newline it would trim, a
-    global such as `uuid`) stays with Jinja.
+    The same finalize and cap as the Jinja environment, compiled once at load. Anything Jinja
+    might read differently (other statements, comments, whitespace control, a newline it would
+    trim, a global such as `uuid`) stays with Jinja.
     """
-    if any(mark in source for mark in ("{%", "{#", "\n")):
+    guard: str | None = None
+    condition = _IF_BLOCK.match(source)
+    if condition:
+        guard, source = condition.group("name"), condition.group("body")
+    if guard in GLOBALS or any(mark in source for mark in ("{%", "{#", "%}", "#}", "\n")):
         return None
     pieces: list[str | Callable[[Context], Any]] = []
     end = 0
@@ -263,10 +275,13 @@ def _plain_path(source: str, default_chars: int) -> Callable[[Context], str] | N
     if "{{" in tail or "}}" in tail:
         return None
     pieces.append(tail)
+    test = _lookup(guard, None) if guard else None
 
     def render(context: Context) -> str:
+        if test is not None and not test(context):
+            return ""
         text = "".join(
-            piece if isinstance(piece, str) else _encode_segment(piece(context)) for piece in pieces
+            piece if isinstance(piece, str) else str(finalize(piece(context))) for piece in pieces
         )
         max_chars = _cap(default_chars)
         if len(text) > max_chars:
