@@ -32,7 +32,7 @@ def spec_copy(tmp_path: Path) -> Path:
     target = tmp_path / "connector"
     target.mkdir()
     shutil.copy(root / "connector.yaml", target)
-    for folder in ("operations", "schemas"):
+    for folder in ("operations", "schemas", "triggers"):
         shutil.copytree(root / folder, target / folder)
     return target
 

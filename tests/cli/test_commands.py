@@ -60,6 +60,12 @@ OPERATIONS = [
     "list_room_lists",
     "list_supported_time_zones",
     "list_categories",
+    "list_subscriptions",
+    "get_subscription",
+    "create_subscription",
+    "renew_subscription",
+    "reauthorize_subscription",
+    "delete_subscription",
     "raw_http_request",
 ]
 
@@ -82,6 +88,7 @@ def test_operations_lists_every_operation_grouped(cli: Callable[..., CliResult])
         "Scheduling",
         "Sharing",
         "Places and lookups",
+        "Subscriptions",
         "Advanced",
     }
 

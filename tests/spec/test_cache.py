@@ -171,8 +171,13 @@ def test_a_warm_load_checks_no_file_against_the_meta_schemas(
     monkeypatch.setattr(MetaSchemas, "errors", counting)
     load_spec(spec_copy, fresh=True)
     operation_files = len(list((spec_copy / "operations").glob("*.yaml")))
-    assert sorted(set(checked)) == ["connector.schema.json", "operations.schema.json"]
-    assert len(checked) == 1 + operation_files
+    trigger_files = len(list((spec_copy / "triggers").glob("*.yaml")))
+    assert sorted(set(checked)) == [
+        "connector.schema.json",
+        "operations.schema.json",
+        "triggers.schema.json",
+    ]
+    assert len(checked) == 1 + operation_files + trigger_files
     checked.clear()
     load_spec(spec_copy, fresh=True)
     assert checked == []  # the cache says they were checked, as they are

@@ -25,7 +25,9 @@ def test_the_shipped_spec_matches_its_meta_schemas() -> None:
     spec = load_spec(fresh=True)
     meta = shipped_meta_schemas()
     assert meta.best_error("connector.schema.json", spec.manifest) is None
-    assert {"connector.schema.json", "operations.schema.json"} == set(meta.contents)
+    assert {"connector.schema.json", "operations.schema.json", "triggers.schema.json"} == set(
+        meta.contents
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,8 +57,21 @@ def test_the_shipped_spec_matches_its_meta_schemas() -> None:
             "    depends_on: [dependsOn]\n",
             "defaults.batch.depends_on: ['dependsOn'] is not of type 'string' (rule: type)",
         ),
+        (
+            Path("triggers") / "events.yaml",
+            "    changes: [deleted]\n",
+            "    changes: [removed]\n",
+            "triggers.2.changes.0: 'removed' is not one of ['created', 'updated', 'deleted', "
+            "'cancelled', 'starting_soon'] (rule: enum)",
+        ),
+        (
+            Path("triggers") / "events.yaml",
+            "    max_minutes: 10080\n",
+            "    max_minutes: 10080\n    max_minute: 10080\n",
+            "source.subscription.max_minute: is not a known key (rule: additionalProperties)",
+        ),
     ],
-    ids=["missing", "unknown", "minimum", "type"],
+    ids=["missing", "unknown", "minimum", "type", "trigger-change", "trigger-unknown"],
 )
 def test_a_file_that_fails_its_meta_schema_is_a_spec_error_naming_key_and_rule(
     spec_copy: Path, file: Path, old: str, new: str, message: str

@@ -6,6 +6,7 @@ from typing import Any
 
 from mscal.spec.load import Operation, Spec
 from mscal.spec.resolve import inline_refs
+from mscal.spec.triggers import TriggerDefinition
 
 
 def describe_connector(spec: Spec, *, operations: bool = True) -> dict[str, Any]:
@@ -33,6 +34,7 @@ def describe_connector(spec: Spec, *, operations: bool = True) -> dict[str, Any]
         description["operations"] = [
             describe_operation(spec, op) for op in spec.operations.values()
         ]
+        description["triggers"] = [describe_trigger(spec, t) for t in spec.triggers.values()]
     return description
 
 
@@ -56,4 +58,20 @@ def describe_operation(spec: Spec, operation: Operation) -> dict[str, Any]:
         "input_schema": inline_refs(operation.input_schema, spec.registry),
         "output_schema": inline_refs(operation.output_schema, spec.registry),
         "examples": list(operation.examples),
+    }
+
+
+def describe_trigger(spec: Spec, trigger: TriggerDefinition) -> dict[str, Any]:
+    """A trigger as a builder renders it: its inputs form, what it emits, examples."""
+    subscription = trigger.source.get("subscription")
+    return {
+        "name": trigger.name,
+        "title": trigger.title,
+        "description": trigger.description,
+        "group": trigger.group,
+        "changes": list(trigger.changes),
+        "modes": ["polling", "webhook"] if subscription else ["polling"],
+        "input_schema": inline_refs(trigger.input_schema, spec.registry),
+        "output_schema": inline_refs(trigger.output_schema, spec.registry),
+        "examples": list(trigger.examples),
     }

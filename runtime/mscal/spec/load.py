@@ -23,6 +23,7 @@ from mscal.errors import SpecError
 from mscal.spec.cache import ParsedFiles
 from mscal.spec.defaults import Defaults, parse_defaults
 from mscal.spec.meta_schemas import MetaSchemas, meta_schemas
+from mscal.spec.triggers import TriggerDefinition, read_trigger_files
 
 # Where the spec's schemas live in the `$ref` namespace. `.invalid` never resolves on a network.
 SCHEMA_BASE = "https://spec.mscal.invalid/schemas/"
@@ -77,6 +78,7 @@ class Spec:
     fragments: Mapping[str, str]
     defaults: Defaults
     schema_files: Mapping[str, Path] = field(default_factory=dict)
+    triggers: Mapping[str, TriggerDefinition] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -101,6 +103,13 @@ class Spec:
         except KeyError:
             known = ", ".join(sorted(self.operations))
             raise SpecError(f"unknown operation {name!r}; known operations: {known}") from None
+
+    def trigger(self, name: str) -> TriggerDefinition:
+        try:
+            return self.triggers[name]
+        except KeyError:
+            known = ", ".join(sorted(self.triggers)) or "none"
+            raise SpecError(f"unknown trigger {name!r}; known triggers: {known}") from None
 
 
 def default_spec_root() -> Path:
@@ -207,6 +216,11 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
             operations[operation.name] = operation
         resources.append((file_uri, DRAFT202012.create_resource({"$schema": DRAFT, "$defs": defs})))
 
+    triggers, trigger_resources = read_trigger_files(
+        root, manifest, read, meta.triggers if meta else None, SCHEMA_BASE, operations
+    )
+    resources += [(uri, DRAFT202012.create_resource(doc)) for uri, doc in trigger_resources]
+
     fragments = {str(k): str(v) for k, v in (manifest.get("templates") or {}).items()}
     files.save()
     return Spec(
@@ -218,6 +232,7 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
         fragments=fragments,
         defaults=defaults,
         schema_files=schema_files,
+        triggers=triggers,
     )
 
 

@@ -1,5 +1,6 @@
-"""The shipped meta-schemas (schemas/connector.schema.json, schemas/operations.schema.json):
-what every connector.yaml and operation file the runtime loads must be.
+"""The shipped meta-schemas (schemas/connector.schema.json, schemas/operations.schema.json,
+schemas/triggers.schema.json): what every connector.yaml, operation file and trigger file the
+runtime loads must be.
 
 `load_spec` checks each file once per content (the spec cache keeps the fact, see cache.py):
 jsonschema-rs gives the quick yes, and only a file it refuses is read again by jsonschema, whose
@@ -24,8 +25,9 @@ from mscal.spec.cache import digest
 
 CONNECTOR = "connector.schema.json"
 OPERATIONS = "operations.schema.json"
-# The two refer to each other by their $id.
-NAMES = (CONNECTOR, OPERATIONS)
+TRIGGERS = "triggers.schema.json"
+# They refer to each other by their $id.
+NAMES = (CONNECTOR, OPERATIONS, TRIGGERS)
 _MESSAGE_CHARS = 200
 
 
@@ -55,6 +57,7 @@ class MetaSchemas:
         self.fingerprint = digest(b"".join(self._raw[name] for name in NAMES)).hex()
         self.connector = MetaSchemaCheck(self, CONNECTOR)
         self.operations = MetaSchemaCheck(self, OPERATIONS)
+        self.triggers = MetaSchemaCheck(self, TRIGGERS)
 
     @functools.cached_property
     def contents(self) -> dict[str, dict[str, Any]]:
