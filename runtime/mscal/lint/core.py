@@ -30,6 +30,7 @@ from mscal.lint.structure import (
     check_unused_schema_files,
     place_operations,
 )
+from mscal.lint.triggers import check_trigger_examples
 from mscal.lint.validators import spec_meta_schemas
 from mscal.spec.cache import ParsedFiles, cache_dir
 from mscal.spec.load import default_spec_root, load_spec
@@ -51,16 +52,20 @@ def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> l
         for p in list_at(manifest.data, "operations")
         if isinstance(p, str)
     ]
+    trigger_files = [
+        report.load(root / str(p)) for p in list_at(manifest.data, "triggers") if isinstance(p, str)
+    ]
     schema_files = [report.load(p) for p in sorted((root / "schemas").glob("*.yaml"))]
 
     # The meta-schemas shipped with the runtime describe every spec it can load.
     meta_schemas = spec_meta_schemas(default_spec_root() / "schemas")
-    check_meta(report, meta_schemas, manifest, operation_files)
+    check_meta(report, meta_schemas, manifest, operation_files, trigger_files)
     places = _check_raw(report, manifest, operation_files)
     connector = _runtime(report, root, manifest)
     if connector is not None:
         analysis = Analysis(connector.spec.fragments)
         _check_loaded(report, connector, analysis, places, manifest, schema_files)
+        check_trigger_examples(report, connector, trigger_files)
         if openapi is not None:
             description = Description.load(openapi)
             for name, rule, message in openapi_findings(connector, description, analysis):

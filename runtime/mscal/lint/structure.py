@@ -5,7 +5,7 @@ files nothing uses)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mscal.lint.report import Keys, Place, Report, list_at, short
@@ -26,11 +26,13 @@ def check_meta(
     meta_schemas: dict[str, CheckedSchema],
     manifest: Located,
     operation_files: list[Located],
+    trigger_files: Sequence[Located] = (),
 ) -> None:
     """Each file against its meta-schema, every error at the key it is about."""
     for document, meta in [
         (manifest, meta_schemas["connector.schema.json"]),
         *((d, meta_schemas["operations.schema.json"]) for d in operation_files),
+        *((d, meta_schemas["triggers.schema.json"]) for d in trigger_files),
     ]:
         for error in meta.errors(document.data):
             keys: Keys = tuple(error.absolute_path)

@@ -16,7 +16,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 # The spec's own meta-schemas, which refer to each other by their $id.
-SPEC_META_SCHEMAS = ("connector.schema.json", "operations.schema.json")
+SPEC_META_SCHEMAS = ("connector.schema.json", "operations.schema.json", "triggers.schema.json")
 
 
 class CheckedSchema:
