@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-if TYPE_CHECKING:  # the batching code is imported only by a bulk run
+if TYPE_CHECKING:  # the batching code is imported only by a bulk run, triggers by a watch
     from mscal.call.batching import Outcome
+    from mscal.triggers.state import StateStore
+    from mscal.triggers.trigger import Clock, Trigger
 
 from mscal.auth.bearer import BearerAuth
 from mscal.auth.form import Authentication
@@ -30,7 +32,7 @@ from mscal.call.validation import InputValidator
 from mscal.io.session import AsyncSession, Session, Wiring, slot_keys
 from mscal.io.slots import MailboxSlots
 from mscal.spec.defaults import Batch as BatchSpec
-from mscal.spec.describe import describe_connector, describe_operation
+from mscal.spec.describe import describe_connector, describe_operation, describe_trigger
 from mscal.spec.load import Spec, load_spec
 from mscal.templates.render import Templates
 
@@ -44,6 +46,7 @@ class Connector:
         self.spec = spec
         self._compiled: dict[str, CompiledOperation] = {}
         self._described: dict[str, dict[str, Any]] = {}
+        self._trigger_validators: dict[str, InputValidator] = {}
 
     @property
     def name(self) -> str:
@@ -121,12 +124,56 @@ class Connector:
             return {
                 **describe_connector(self.spec, operations=False),
                 "operations": self.operations,
+                "triggers": self.triggers,
             }
         described = self._described.get(operation)
         if described is None:
             described = describe_operation(self.spec, self.spec.operation(operation))
             self._described[operation] = described
         return described
+
+    @property
+    def triggers(self) -> list[dict[str, Any]]:
+        """Every trigger with its title, the changes it emits and its resolved schemas."""
+        return [describe_trigger(self.spec, t) for t in self.spec.triggers.values()]
+
+    def describe_trigger(self, name: str) -> dict[str, Any]:
+        return describe_trigger(self.spec, self.spec.trigger(name))
+
+    def trigger(
+        self,
+        name: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        auth: Tokens,
+        state: StateStore | None = None,
+        key: str | None = None,
+        base_url: str | None = None,
+        clock: Clock | None = None,
+        emit_existing: bool = False,
+    ) -> Trigger:
+        """A trigger on a connection: `poll(state)` gives the changes since `state` and the new
+        state; `watch` (mscal.triggers.watch) runs it with a state store. Bad inputs raise
+        InputError here, naming the field and the rule."""
+        # Imported here: only a workflow that watches needs the trigger machinery.
+        from mscal.triggers.trigger import Trigger, utc_now  # noqa: PLC0415
+
+        definition = self.spec.trigger(name)
+        validator = self._trigger_validators.get(name)
+        if validator is None:
+            resolved = self.describe_trigger(name)["input_schema"]
+            validator = InputValidator(resolved, self.spec.registry)
+            self._trigger_validators[name] = validator
+        validated = validator.validate(dict(inputs or {}), max_depth=self.limits.input_depth)
+        return Trigger(
+            definition,
+            validated,
+            lambda: self.session(auth, base_url=base_url),
+            state=state,
+            key=key,
+            clock=clock or utc_now,
+            emit_existing=emit_existing,
+        )
 
     # -- running ------------------------------------------------------------------------------
 

@@ -119,9 +119,13 @@ class Delta:
                 doc = self.store.get("tombstone", event_id)
                 found.extend({"removed": i} for i in self._ids_in_window(doc, window, calendar))
                 continue
-            if doc.get("_calendar") != calendar or doc.get("type") == "exception":
+            if doc.get("_calendar") != calendar:
                 if doc.get("type") != "exception":
                     found.append({"removed": doc["id"]})
+                continue
+            if doc.get("type") == "exception":
+                # An occurrence edited again: its series master did not change this time.
+                found.append({"doc": doc} if overlaps(doc, window) else {"removed": doc["id"]})
                 continue
             if doc.get("type") == "seriesMaster":
                 current = [o for o in self.occurrences.expand(doc, window) if overlaps(o, window)]
@@ -136,7 +140,10 @@ class Delta:
                 found.append({"doc": doc})
             else:
                 found.append({"removed": doc["id"]})
-        return found
+        # Each item once a round, as it stands at the end (an edited occurrence may come from
+        # its series and from itself).
+        last = {item.get("doc", {}).get("id") or item.get("removed"): item for item in found}
+        return list(last.values())
 
     def _ids_in_window(
         self, doc: dict[str, Any] | None, window: tuple[dt.datetime, dt.datetime], calendar: str

@@ -1,0 +1,193 @@
+"""A trigger bound to its inputs and a connection: `poll(state)` is one step that returns the
+changes and the new state; the builder (or `watch`) emits the changes and saves the state.
+
+One step: a delta round from the saved link (a full round over a new window on a first run,
+when the window has moved on, or when the link expired); the items change the mirror (see
+mirror.py), which says what changed; `starting_soon` is read from the mirror and the clock.
+Nothing is saved here, so a step that fails leaves the saved state as it was and the next step
+sees the same changes again: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mscal.triggers.delta import DeltaRound, Window, iso
+from mscal.triggers.mirror import EventFields, Mirror, dig, parse_time, soon_key
+
+if TYPE_CHECKING:
+    from mscal.io.session import Session
+    from mscal.spec.triggers import TriggerDefinition
+    from mscal.triggers.state import StateStore
+
+STATE_FORMAT = 1
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change as emitted: `{"trigger", "change", "event_id", "dedupe_key", "event"}`."""
+
+    trigger: str
+    change: str
+    event_id: str
+    dedupe_key: str
+    event: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "change": self.change,
+            "event_id": self.event_id,
+            "dedupe_key": self.dedupe_key,
+            "event": self.event,
+        }
+
+
+@dataclass(frozen=True)
+class PollResult:
+    changes: list[Change]
+    state: dict[str, Any]
+
+
+class Trigger:
+    """A trigger bound to validated inputs and a connection; built by `connector.trigger(name,
+    inputs, auth=..., state=...)`. `session` opens a session on the connection."""
+
+    def __init__(
+        self,
+        definition: TriggerDefinition,
+        inputs: Mapping[str, Any],
+        session: Callable[[], Session],
+        *,
+        state: StateStore | None = None,
+        key: str | None = None,
+        clock: Clock = utc_now,
+        emit_existing: bool = False,
+    ) -> None:
+        self.definition = definition
+        self.inputs = inputs
+        self.session = session
+        self.store = state
+        self.key = key or state_key(definition.name, inputs)
+        self.clock = clock
+        self.emit_existing = emit_existing
+        self.delta = DeltaRound.from_spec(definition.source["delta"])
+        self.fields = EventFields.from_spec(definition.source["event"])
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    # -- one step ------------------------------------------------------------------------------
+
+    def poll(
+        self, state: Mapping[str, Any] | None = None, *, session: Session | None = None
+    ) -> PollResult:
+        """One delta round from `state` (None: a first run): the changes, and the new state."""
+        if session is None:
+            with self.session() as own:
+                return self.poll(state, session=own)
+        new = copy.deepcopy(dict(state)) if state else self.fresh_state()
+        mirror = Mirror(self.fields, new["events"])
+        now = self.clock()
+        found = self._round(session, new, mirror, now)
+        if "starting_soon" in self.definition.changes:
+            look_ahead = dt.timedelta(minutes=int(self.inputs.get("look_ahead_minutes") or 15))
+            found += mirror.starting_soon(now, look_ahead, new["announced"])
+        wanted = set(self.definition.changes)
+        changes = [self._change(kind, event) for kind, event in found if kind in wanted]
+        return PollResult(changes, new)
+
+    def fresh_state(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "trigger": self.name,
+            "inputs": dict(self.inputs),
+            "delta_link": None,
+            "window": None,
+            "high_water": None,
+            "baselined": False,
+            "events": {},
+            "announced": {},
+            "subscription": None,
+        }
+
+    def _round(
+        self, session: Session, state: dict[str, Any], mirror: Mirror, now: dt.datetime
+    ) -> list[tuple[str, dict[str, Any]]]:
+        link = state.get("delta_link")
+        window = _window(state)
+        if link and window and not self._window_moved_on(window, now):
+            try:
+                items, new_link = self.delta.next(session, self.inputs, link)
+            except self.delta.resync_error:
+                pass  # the link expired: a full round below, emitting only what differs
+            else:
+                found = mirror.apply(items, self.delta.removed)
+                return self._finish(state, items, new_link, window, found)
+        window = self.delta.window(now, self.inputs)
+        items, new_link = self.delta.first(session, self.inputs, window)
+        baselined = bool(state.get("baselined"))
+        since = self._since(state) if baselined else None
+        found = mirror.reconcile(items, window, since, emit_new=self.emit_existing)
+        state["baselined"] = True
+        return self._finish(state, items, new_link, window, found)
+
+    def _since(self, state: Mapping[str, Any]) -> dt.datetime:
+        """What the last round saw up to (server time); the dawn of time if it saw nothing."""
+        return parse_time(state.get("high_water")) or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def _finish(
+        self,
+        state: dict[str, Any],
+        items: list[dict[str, Any]],
+        link: str | None,
+        window: Window,
+        found: list[tuple[str, dict[str, Any]]],
+    ) -> list[tuple[str, dict[str, Any]]]:
+        state["delta_link"] = link
+        state["window"] = [iso(window[0]), iso(window[1])]
+        high = parse_time(state.get("high_water"))
+        for item in items:
+            for name in (self.fields.created, self.fields.modified):
+                moment = parse_time(item.get(name)) if name else None
+                if moment is not None and (high is None or moment > high):
+                    high = moment
+        state["high_water"] = high.isoformat() if high else None
+        return found
+
+    def _window_moved_on(self, window: Window, now: dt.datetime) -> bool:
+        """Less than half of the window lies ahead: start a new one (a quiet resync)."""
+        return now + (window[1] - window[0]) / 2 > window[1] or now < window[0]
+
+    def _change(self, kind: str, event: dict[str, Any]) -> Change:
+        event_id = str(event.get(self.fields.id))
+        start = parse_time(dig(event, self.fields.start))
+        if kind == "starting_soon" and start is not None:
+            dedupe = soon_key(event_id, start)
+        else:
+            dedupe = f"{event_id}:{kind}:{Mirror(self.fields, {}).version(event)}"
+        return Change(self.name, kind, event_id, dedupe, event)
+
+
+def _window(state: Mapping[str, Any]) -> Window | None:
+    raw = state.get("window")
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    start, end = parse_time(raw[0]), parse_time(raw[1])
+    return (start, end) if start and end else None
+
+
+def state_key(trigger: str, inputs: Mapping[str, Any]) -> str:
+    """A trigger and its inputs name one state (the same trigger on two calendars, two)."""
+    return f"{trigger}:{json.dumps(dict(inputs), sort_keys=True, separators=(',', ':'))}"

@@ -1,0 +1,136 @@
+"""Running a trigger: a round now, then one every `interval` seconds or as soon as something
+wakes it (a notification: "look now"), each round's changes emitted and its state saved.
+
+Exactly once given the saved state: a round starts from the saved state and its new state is
+saved right after its changes are emitted, so a round that fails or is killed before emitting
+is run again from the same state and its changes come again, once. With a store that can
+prepare a write (the file store), the new state is on disk before the changes are emitted and
+only renamed into place after: a crash between emitting and saving is a window of one rename,
+and a change that was emitted twice then carries the same `dedupe_key`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from mscal.errors import ConnectorError, InputError
+from mscal.triggers.state import StateStore
+from mscal.triggers.trigger import Change, Trigger
+
+if TYPE_CHECKING:
+    from mscal.io.session import Session
+
+log = logging.getLogger("mscal.triggers")
+Emit = Callable[[list[Change]], None]
+
+
+class StateMismatchError(InputError):
+    """The saved state belongs to another trigger or other inputs."""
+
+
+class Watch:
+    def __init__(
+        self,
+        trigger: Trigger,
+        store: StateStore,
+        emit: Emit,
+        *,
+        interval: float,
+        session: Session | None = None,
+    ) -> None:
+        self.trigger = trigger
+        self.store = store
+        self.emit = emit
+        self.interval = interval
+        self.session = session
+        self.lock = threading.RLock()  # one round or state update at a time
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.rounds = 0
+        # Called before each round's wait (the webhook mode keeps its subscription here).
+        self.between_rounds: Callable[[], None] | None = None
+
+    # -- control, from any thread ------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Run a round as soon as possible (a notification arrived)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def load(self) -> dict[str, Any] | None:
+        state = self.store.load(self.trigger.key)
+        if state is not None:
+            check_owner(state, self.trigger.name, self.trigger.inputs)
+        return state
+
+    def update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        """Change the saved state outside a round (the subscription), under the round lock."""
+        with self.lock:
+            state = self.load() or self.trigger.fresh_state()
+            change(state)
+            self.store.save(self.trigger.key, state)
+
+    # -- rounds ------------------------------------------------------------------------------
+
+    def round(self) -> list[Change]:
+        """One round: poll from the saved state, emit the changes, save the new state."""
+        with self.lock:
+            state = self.load()
+            result = self.trigger.poll(state, session=self.session)
+            prepare = getattr(self.store, "prepare", None)
+            if callable(prepare):
+                commit = prepare(self.trigger.key, result.state)
+                if result.changes:
+                    self.emit(result.changes)
+                commit()
+            else:
+                if result.changes:
+                    self.emit(result.changes)
+                self.store.save(self.trigger.key, result.state)
+            self.rounds += 1
+            return result.changes
+
+    def run(self, *, once: bool = False) -> None:
+        """Rounds until `stop()`; a failed round is reported and tried again at the next one
+        (nothing was saved, so nothing is lost). With `once`, one round, and its error raised."""
+        while not self.stopped:
+            self._wake.clear()
+            if once:
+                self.round()
+                return
+            try:
+                self.round()
+            except InputError:
+                raise
+            except ConnectorError as exc:
+                log.warning("round failed, tried again in %s s: %s", self.interval, exc)
+            if self.between_rounds is not None and not self.stopped:
+                try:
+                    self.between_rounds()
+                except ConnectorError as exc:
+                    log.warning("keeping the subscription failed: %s", exc)
+            self._wake.wait(self.interval)
+
+
+def check_owner(state: Mapping[str, Any], trigger: str, inputs: Mapping[str, Any]) -> None:
+    """A state belongs to one trigger and its inputs: another's would emit nonsense."""
+    if state.get("trigger") != trigger or dict(state.get("inputs") or {}) != dict(inputs):
+        raise StateMismatchError(
+            "state",
+            "owner",
+            f"the saved state belongs to trigger {state.get('trigger')!r} with inputs "
+            f"{dict(state.get('inputs') or {})}; use another state file for {trigger!r} "
+            f"with inputs {dict(inputs)}",
+        )

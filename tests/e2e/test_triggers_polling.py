@@ -1,0 +1,99 @@
+"""Polling triggers against the local service: 1,000 mixed changes, each emitted exactly once,
+also across an expired delta link; a deleted event comes with its last known copy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import mscal
+from mscal.sandbox.service import Sandbox
+from mscal.triggers.state import MemoryStateStore
+from mscal.triggers.watch import Watch
+from tests.e2e.trigger_scenario import Scenario, emitted
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _watch(
+    connector: mscal.Connector, auth: mscal.Authentication, name: str = "event_changed"
+) -> tuple[Watch, list[dict[str, Any]]]:
+    out: list[dict[str, Any]] = []
+    trigger = connector.trigger(name, {}, auth=auth, clock=lambda: NOW)
+    watch = Watch(
+        trigger, MemoryStateStore(), lambda cs: out.extend(c.to_dict() for c in cs), interval=1
+    )
+    return watch, out
+
+
+def test_a_thousand_mixed_changes_are_each_emitted_once(
+    connector: mscal.Connector, sandbox: Sandbox, alex: mscal.Authentication
+) -> None:
+    watch, out = _watch(connector, alex)
+    assert watch.round() == []  # the first run records a baseline and emits nothing
+    scenario = Scenario(sandbox.tenant, NOW)
+    expected: Counter[tuple[str, str]] = Counter()
+    for number in range(20):
+        batch = scenario.batch(50)
+        expected += batch
+        before = len(out)
+        watch.round()
+        assert emitted(out[before:]) == batch
+        if number == 7:
+            sandbox.tenant.delta.expire_tokens()  # the next round resyncs: still exactly once
+        if number % 5 == 0:
+            assert watch.round() == []  # a round with nothing new emits nothing
+    assert sum(scenario.applied.values()) == 1000
+    assert set(scenario.applied) == {
+        "create", "update", "delete", "invite", "cancel", "series",
+        "edit_occurrence", "delete_occurrence",
+    }  # fmt: skip
+    assert emitted(out) == expected  # 0 lost, 0 repeated
+    assert len({c["dedupe_key"] for c in out}) == len(out)
+    changes = Counter(c["change"] for c in out)
+    assert set(changes) == {"created", "updated", "deleted", "cancelled"}
+
+
+def test_a_deleted_event_comes_with_its_last_known_copy(
+    connector: mscal.Connector, sandbox: Sandbox, alex: mscal.Authentication
+) -> None:
+    watch, out = _watch(connector, alex, "event_deleted")
+    watch.round()
+    owner = sandbox.tenant.user_owner("alex@contoso.onmicrosoft.com")
+    start = (NOW + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    end = (NOW + dt.timedelta(days=2, hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    body = {
+        "subject": "Budget review",
+        "start": {"dateTime": start, "timeZone": "UTC"},
+        "end": {"dateTime": end, "timeZone": "UTC"},
+    }
+    event, _ = sandbox.tenant.create_event(owner, None, body)
+    assert watch.round() == []  # event_deleted emits deletions only
+    sandbox.tenant.events.delete_event(owner, event["id"])
+    watch.round()
+    assert [(c["change"], c["event_id"]) for c in out] == [("deleted", event["id"])]
+    kept = out[0]["event"]
+    assert kept["subject"] == "Budget review"
+    assert kept["start"]["dateTime"].startswith(start)
+    assert out[0]["trigger"] == "event_deleted"
+
+
+def test_emit_existing_emits_what_is_there_on_a_first_run(
+    connector: mscal.Connector, alex: mscal.Authentication
+) -> None:
+    trigger = connector.trigger("event_created", {}, auth=alex, emit_existing=True)
+    first = trigger.poll(None)
+    assert first.changes and {c.change for c in first.changes} == {"created"}
+    assert trigger.poll(first.state).changes == []
+
+
+def test_bad_inputs_name_the_field(connector: mscal.Connector, alex: mscal.Authentication) -> None:
+    with pytest.raises(mscal.InputError) as caught:
+        connector.trigger("event_starting_soon", {"look_ahead_minutes": 0}, auth=alex)
+    assert caught.value.field == "look_ahead_minutes"
+    with pytest.raises(mscal.InputError) as caught:
+        connector.trigger("event_created", {"colour": "red"}, auth=alex)
+    assert "colour" in str(caught.value)

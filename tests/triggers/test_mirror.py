@@ -1,0 +1,81 @@
+"""The mirror decides what a round's items mean: one change per version, a cancellation its own
+change, a deletion with the last copy, starting soon once per start."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import mscal
+from mscal.triggers.mirror import EventFields, Mirror, parse_time
+
+SOURCE = mscal.load_connector().spec.trigger("event_changed").source
+NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+WINDOW = (NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+
+
+def _mirror() -> Mirror:
+    return Mirror(EventFields.from_spec(SOURCE["event"]), {})
+
+
+def _item(event_id: str, start: str = "2026-12-08T10:00:00", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "changeKey": extra.pop("changeKey", "ck1"),
+        "subject": "Planning",
+        "start": {"dateTime": start + ".0000000", "timeZone": "UTC"},
+        "end": {"dateTime": start[:11] + "23:00:00.0000000", "timeZone": "UTC"},
+        **extra,
+    }
+
+
+def test_versions_collapse_and_a_new_changekey_alone_is_no_change() -> None:
+    mirror = _mirror()
+    assert mirror.apply([_item("e1"), _item("e1")], "@removed") == [("created", _item("e1"))]
+    assert mirror.apply([_item("e1", changeKey="ck2")], "@removed") == []
+    assert [c for c, _ in mirror.apply([_item("e1", subject="Moved")], "@removed")] == ["updated"]
+
+
+def test_a_cancellation_is_its_own_change_and_a_deletion_carries_the_copy() -> None:
+    mirror = _mirror()
+    mirror.apply([_item("e1")], "@removed")
+    cancelled = _item("e1", isCancelled=True, subject="Canceled: Planning")
+    assert [c for c, _ in mirror.apply([cancelled], "@removed")] == ["cancelled"]
+    found = mirror.apply([{"id": "e1", "@removed": {"reason": "deleted"}}], "@removed")
+    assert found == [("deleted", {k: v for k, v in cancelled.items() if k != "body"})]
+    assert mirror.events == {}
+
+
+def test_a_full_round_forgets_what_left_the_window_quietly() -> None:
+    mirror = _mirror()
+    mirror.apply([_item("past", start="2026-12-01T10:00:00"), _item("gone")], "@removed")
+    found = mirror.reconcile([], WINDOW, since=NOW, emit_new=False)
+    assert [(c, e["id"]) for c, e in found] == [("deleted", "gone")]
+
+
+def test_starting_soon_once_per_start_and_never_for_a_cancelled_event() -> None:
+    mirror = _mirror()
+    mirror.apply(
+        [
+            _item("soon", start="2026-12-07T12:10:00"),
+            _item("later", start="2026-12-07T13:00:00"),
+            _item("off", start="2026-12-07T12:05:00", isCancelled=True),
+        ],
+        "@removed",
+    )
+    announced: dict[str, str] = {}
+    ahead = dt.timedelta(minutes=15)
+    assert [e["id"] for _, e in mirror.starting_soon(NOW, ahead, announced)] == ["soon"]
+    assert mirror.starting_soon(NOW, ahead, announced) == []
+    mirror.apply([_item("soon", start="2026-12-07T12:14:00", subject="Moved")], "@removed")
+    assert [e["id"] for _, e in mirror.starting_soon(NOW, ahead, announced)] == ["soon"]
+    later = NOW + dt.timedelta(minutes=50)
+    assert [e["id"] for _, e in mirror.starting_soon(later, ahead, announced)] == ["later"]
+
+
+def test_graph_times_read_with_seven_digits() -> None:
+    assert parse_time("2026-12-07T10:00:00.1234567Z") == dt.datetime(
+        2026, 12, 7, 10, 0, 0, 123456, tzinfo=dt.UTC
+    )
+    assert parse_time("2026-12-07T10:00:00") == dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
+    assert parse_time("not a time") is None
