@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     from mscal.cli.auth import add_parsers  # noqa: PLC0415
 
     add_parsers(commands, Parser)
+    # Imported here for the same reason: the watch command's module brings the triggers.
+    from mscal.cli.watch import add_parsers as add_watch_parsers  # noqa: PLC0415
+
+    add_watch_parsers(commands, Parser)
 
     sandbox = commands.add_parser("sandbox", help="serve the local Microsoft Graph service")
     sandbox.add_argument(
@@ -155,6 +159,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run.list_operations(connector, as_json=args.json)
     if args.command == "describe":
         return run.describe_operation(connector, args.operation)
+    if args.command in ("triggers", "watch"):
+        from mscal.cli import watch  # noqa: PLC0415
+
+        if args.command == "triggers":
+            return watch.list_triggers(connector, as_json=args.json)
+        return watch.watch_command(connector, args)
     return run.run_operation(connector, args)
 
 

@@ -36,6 +36,9 @@ def list_operations(connector: Connector, *, as_json: bool) -> int:
 
 
 def describe_operation(connector: Connector, operation: str | None) -> int:
+    if operation is not None and operation in connector.spec.triggers:
+        print_json(connector.describe_trigger(operation))
+        return 0
     print_json(connector.describe(operation))
     return 0
 
@@ -48,20 +51,7 @@ def run_operation(connector: Connector, args: argparse.Namespace) -> int:
 
     if args.input_file and (args.input or args.set):
         raise UsageError("--input-file gives every input; it cannot be combined with --input/--set")
-    if args.auth and args.token:
-        raise UsageError("give either --auth or --token, not both")
-    token = args.token or os.environ.get(TOKEN_ENV)
-    tokens: TokenSource | Authentication
-    if args.auth:
-        tokens, authentication = stored_connection(connector, args.auth)
-        base_url = args.base_url or authentication.base_url
-    elif token:
-        tokens = connector.authentication(
-            {"base_url": args.base_url} if args.base_url else {}, access_token=token
-        )
-        base_url = None
-    else:
-        raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
+    tokens, base_url = connection(connector, args)
     if args.input_file:
         # Imported here: only a bulk run needs the JSON-lines reader and the progress bar.
         from mscal.cli.bulk import run_file  # noqa: PLC0415
@@ -70,6 +60,30 @@ def run_operation(connector: Connector, args: argparse.Namespace) -> int:
             return run_file(session, args.operation, args.input_file, jsonl=args.jsonl)
     print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
     return 0
+
+
+def connection(
+    connector: Connector, args: argparse.Namespace
+) -> tuple[TokenSource | Authentication, str | None]:
+    """The credentials of --auth NAME, or of --token (or $MSCAL_ACCESS_TOKEN) and --base-url."""
+    if args.auth and args.token:
+        raise UsageError("give either --auth or --token, not both")
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if args.auth:
+        tokens, authentication = stored_connection(connector, args.auth)
+        return tokens, args.base_url or authentication.base_url
+    if token:
+        values = {"base_url": args.base_url} if args.base_url else {}
+        return connector.authentication(values, access_token=token), None
+    raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
+
+
+def read_inputs(raw: str | None, assignments: list[str], schema: dict[str, Any]) -> dict[str, Any]:
+    """--input JSON (or @file.json) with each --set key=value applied over it."""
+    inputs = _read_inputs(raw)
+    for assignment in assignments:
+        _assign(inputs, assignment, schema)
+    return inputs
 
 
 def _read_inputs(raw: str | None) -> dict[str, Any]:
