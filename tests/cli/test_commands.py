@@ -231,7 +231,8 @@ def test_sandbox_command_options(
 ) -> None:
     served: list[Any] = []
     monkeypatch.setattr(
-        "mscal.sandbox.server.serve", lambda app, host, port: served.append((app, host, port))
+        "mscal.sandbox.server.serve",
+        lambda app, host, port, tls=None: served.append((app, host, port)),
     )
     result = cli(
         "sandbox",

@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="register a client (with --strict, only registered clients sign in); repeatable",
     )
     sandbox.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a certificate from a local CA (printed: trust it in clients)",
+    )
+    sandbox.add_argument(
         "--fault",
         action="append",
         default=[],

@@ -8,6 +8,7 @@ from mscal.call.guard import is_loopback
 from mscal.cli.usage import UsageError
 from mscal.sandbox.server import serve
 from mscal.sandbox.service import create_sandbox, default_db_path
+from mscal.sandbox.tls import LOOPBACK_NAMES, TlsFiles, ensure_tls_files
 from mscal.spec.load import load_spec
 
 
@@ -21,12 +22,17 @@ def run_sandbox(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    url = f"http://{args.host}:{args.port}"
+    tls = _tls_files(args.host) if args.tls else None
+    url = f"{'https' if tls else 'http'}://{_url_host(args.host)}:{args.port}"
     # The service answers under the spec's base path (Graph's API version, /v1.0).
     graph = f"{url}{load_spec().base_path}"
     print(f"Local Microsoft Graph service: {graph}")
     who = "registered clients only" if args.strict else "any client id and secret"
-    print(f"Identity platform: {url}/<tenant>/oauth2/v2.0 ({who})")
+    print(f"Identity platform (authority): {url}/{sandbox.identity.config.tenant_domain} ({who})")
+    print(f"Device code sign-in page: {url}/devicelogin")
+    if tls is not None:
+        print(f"CA certificate to trust: {tls.ca}")
+        print(f"  e.g. export REQUESTS_CA_BUNDLE={tls.ca} SSL_CERT_FILE={tls.ca}")
     print(f"Database: {db}")
     if not is_loopback(args.host):
         print("Warning: listening beyond loopback; anyone who can reach it can read its calendars.")
@@ -34,8 +40,22 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if user is not None:
         token = sandbox.identity.issue_for(user["userPrincipalName"])
         print(f"Try: mscal run list_calendars --base-url {graph} --token {token}")
-    serve(sandbox.app, args.host, args.port)
+    serve(sandbox.app, args.host, args.port, tls)
     return 0
+
+
+def _tls_files(host: str) -> TlsFiles:
+    """The CA and server certificate, kept (0600, in a 0700 directory) beside the default
+    database, so a CA trusted once stays trusted; a non-loopback host is named too."""
+    hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else (*LOOPBACK_NAMES, host)
+    try:
+        return ensure_tls_files(default_db_path().parent / "tls", hosts)
+    except OSError as exc:
+        raise UsageError(f"--tls: cannot write the certificates: {exc}") from None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _client(text: str) -> tuple[str, str]:
