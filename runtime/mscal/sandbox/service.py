@@ -45,6 +45,7 @@ def create_sandbox(
     identity = Identity(
         store,
         IdentityConfig(strict=strict, clients=dict(clients or {}), token_lifetime=token_lifetime),
+        tenant.directory,
     )
     if seed:
         seed_mailboxes(tenant)

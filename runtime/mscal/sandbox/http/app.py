@@ -9,6 +9,8 @@ from starlette.routing import Route
 from mscal.sandbox.domain.tenant import Tenant
 from mscal.sandbox.http.admin import AdminEndpoints
 from mscal.sandbox.http.batch import BatchEndpoint
+from mscal.sandbox.http.device_login import DeviceLoginEndpoints
+from mscal.sandbox.http.discovery import DiscoveryEndpoints
 from mscal.sandbox.http.envelope import no_route
 from mscal.sandbox.http.faults import Faults
 from mscal.sandbox.http.graph import GraphEndpoint
@@ -29,6 +31,8 @@ def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
             Route("/v1.0/$batch", batch.endpoint, methods=["POST"]),
             Route("/v1.0/{path:path}", graph.endpoint, methods=_METHODS),
             *IdentityEndpoints(identity, tenant.directory).routes(),
+            *DiscoveryEndpoints(identity).routes(),
+            *DeviceLoginEndpoints(identity).routes(),
             Route("/upload/{token}", upload.endpoint, methods=["PUT", "GET", "DELETE"]),
             *AdminEndpoints(faults, identity, tenant.delta).routes(),
             Route("/{path:path}", no_route, methods=_METHODS),

@@ -41,19 +41,26 @@ class IdentityEndpoints:
         form = await _form(request)
         basic = _basic_auth(request.headers.get("authorization"))
         try:
-            body = self.identity.token(form, basic, v1="/v2.0/" not in request.url.path)
+            body = self.identity.token(
+                form, basic, v1="/v2.0/" not in request.url.path, origin=service_origin(request)
+            )
         except OAuthError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     async def device_code(self, request: Request) -> Response:
         form = await _form(request)
-        base = f"{request.url.scheme}://{request.url.netloc}"
         try:
-            body = self.identity.device_code(form, base, request.path_params["tenant"])
+            body = self.identity.device_code(form, service_origin(request))
         except OAuthError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(body)
+
+
+def service_origin(request: Request) -> str:
+    """The service's own URL as the client reached it (https behind `--tls`): what every
+    document and token names as issuer and endpoints."""
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 async def _form(request: Request) -> dict[str, str]:

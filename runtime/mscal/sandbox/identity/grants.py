@@ -1,5 +1,6 @@
-"""Redeeming a grant for the user and scope it carries: an authorization code (with PKCE), a
-refresh token (rotated: good once), a device code (pending at the first poll)."""
+"""Redeeming a grant for the user and scope it carries: an authorization code (with PKCE, good
+once) and a refresh token (good until it expires or is revoked: Entra does not revoke a refresh
+token when it is used). Device codes are in `devices.py`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from mscal.sandbox.identity.model import OAuthError
 from mscal.sandbox.store import Store
 
 
-def redeem_code(store: Store, form: dict[str, str], client_id: str, scope: str) -> tuple[str, str]:
+def redeem_code(
+    store: Store, form: dict[str, str], client_id: str, scope: str
+) -> tuple[str, str, str | None]:
+    """The user, the scope and the nonce the authorization request carried."""
     code = store.get("code", form.get("code", ""))
     if code is None or code["client_id"] != client_id:
         raise OAuthError(
@@ -57,7 +61,7 @@ def redeem_code(store: Store, form: dict[str, str], client_id: str, scope: str) 
             )
     code["used"] = True
     store.put("code", code, track=False)
-    return str(code["user"]), scope or code["scope"]
+    return str(code["user"]), scope or code["scope"], code.get("nonce")
 
 
 def redeem_refresh(
@@ -76,32 +80,10 @@ def redeem_refresh(
             "revoked, a fresh auth token is needed. The user might have changed or reset "
             "their password.",
         )
-    # Rotation: a refresh token is good once; the response carries its successor.
-    refresh["revoked"] = True
-    store.put("refresh", refresh, track=False)
+    if refresh.get("expires_at", float("inf")) < time.time():
+        raise OAuthError(
+            "invalid_grant",
+            700082,
+            "The refresh token has expired due to inactivity.",
+        )
     return str(refresh["user"]), scope or refresh["scope"]
-
-
-def redeem_device_code(store: Store, form: dict[str, str], client_id: str) -> tuple[str, str]:
-    device = store.get("device", form.get("device_code", ""))
-    if device is None or device["client_id"] != client_id:
-        raise OAuthError(
-            "invalid_grant", 70000, "The provided value for the 'device_code' is not valid."
-        )
-    if device["expires_at"] < time.time():
-        raise OAuthError(
-            "expired_token",
-            70020,
-            "The provided value for the input parameter "
-            "'device_code' is not valid. This device code has expired.",
-        )
-    device["polls"] += 1
-    store.put("device", device, track=False)
-    if device["polls"] == 1:  # the person has not signed in yet at the first poll
-        raise OAuthError(
-            "authorization_pending",
-            70016,
-            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-        )
-    store.delete("device", device["id"], track=False)
-    return str(device["user"]), str(device["scope"])

@@ -17,7 +17,14 @@ class IdentityConfig:
     strict: bool = False
     clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
     token_lifetime: int = 3600
+    refresh_lifetime: int = 90 * 86400  # Entra's refresh tokens last 90 days unless revoked
     default_user: str = "adele@contoso.onmicrosoft.com"
+    tenant_domain: str = "contoso.onmicrosoft.com"
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant's id (`tid`): a GUID, the same for a domain on every machine."""
+        return str(uuid.uuid5(uuid.NAMESPACE_DNS, self.tenant_domain))
 
 
 @dataclass(frozen=True)

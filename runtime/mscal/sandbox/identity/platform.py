@@ -1,24 +1,26 @@
 """The local Microsoft identity platform: authorize, token (v2.0 and v1.0), device code, token
-issuance and revocation, and the checks Graph applies to every bearer token.
+issuance (with a signed `id_token` and `client_info` for a sign-in, as Entra's) and revocation,
+and the checks Graph applies to every bearer token.
 
 By default any client id and secret are accepted and sign-in needs no page: the user named by
 `login_hint` (or the default user) is signed in and their mailbox created on first use. With
-`strict`, only clients registered in the configuration are accepted.
+`strict`, only clients registered in the configuration are accepted, and a device code waits
+for someone to sign in at the verification page.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from mscal.sandbox.errors import unauthorized
 from mscal.sandbox.identity.clients import check_client
-from mscal.sandbox.identity.grants import redeem_code, redeem_device_code, redeem_refresh
+from mscal.sandbox.identity.devices import DeviceCodes
+from mscal.sandbox.identity.grants import redeem_code, redeem_refresh
+from mscal.sandbox.identity.id_tokens import Person, client_info, id_token_claims, person_from
 from mscal.sandbox.identity.model import (
     DEVICE_CODE_GRANT,
     GRAPH_RESOURCE,
@@ -26,14 +28,23 @@ from mscal.sandbox.identity.model import (
     OAuthError,
     Principal,
 )
+from mscal.sandbox.identity.signing import SigningKey
 from mscal.sandbox.ids import new_token
 from mscal.sandbox.store import Store
 
+if TYPE_CHECKING:
+    from mscal.sandbox.domain.directory import Directory
+
 
 class Identity:
-    def __init__(self, store: Store, config: IdentityConfig) -> None:
+    def __init__(
+        self, store: Store, config: IdentityConfig, directory: Directory | None = None
+    ) -> None:
         self.store = store
         self.config = config
+        self.directory = directory  # who signs in: their object id and names for id_tokens
+        self.signing_key = SigningKey(store)
+        self.devices = DeviceCodes(store, config)
         # Tokens issued, by grant type: what tests count refreshes by.
         self.grants: Counter[str] = Counter()
 
@@ -72,6 +83,7 @@ class Identity:
                 "scope": params.get("scope", ""),
                 "challenge": params.get("code_challenge"),
                 "method": method,
+                "nonce": params.get("nonce"),
                 "expires_at": time.time() + 600,
                 "used": False,
             },
@@ -86,8 +98,9 @@ class Identity:
     # -- token ---------------------------------------------------------------------------------
 
     def token(
-        self, form: dict[str, str], basic: tuple[str, str] | None, *, v1: bool
+        self, form: dict[str, str], basic: tuple[str, str] | None, *, v1: bool, origin: str = ""
     ) -> dict[str, Any]:
+        """A token answer; `origin` (the service's own URL) is the id_token's issuer."""
         client_id = form.get("client_id") or (basic[0] if basic else "")
         secret = form.get("client_secret") or (basic[1] if basic else None)
         grant = form.get("grant_type")
@@ -129,12 +142,13 @@ class Identity:
             secret_required=False,
             assertion=form.get("client_assertion"),
         )
+        nonce = None
         if grant == "authorization_code":
-            user, scope = redeem_code(self.store, form, client_id, scope)
+            user, scope, nonce = redeem_code(self.store, form, client_id, scope)
         elif grant == "refresh_token":
             user, scope = redeem_refresh(self.store, form, client_id, scope)
         elif grant == DEVICE_CODE_GRANT:
-            user, scope = redeem_device_code(self.store, form, client_id)
+            user, scope = self.devices.redeem(form, client_id)
         else:
             raise OAuthError(
                 "unsupported_grant_type",
@@ -142,35 +156,51 @@ class Identity:
                 f"The app requested an unsupported grant type '{grant}'.",
             )
         offline = v1 or "offline_access" in scope.split()
-        return self._issue(user, client_id, scope, refresh=offline, v1=v1)
+        body = self._issue(user, client_id, scope, refresh=offline, v1=v1)
+        asked = form.get("scope", "") if v1 else scope  # v1.0 names a resource, not scopes
+        if origin and "openid" in asked.split():
+            body["id_token"] = self.signing_key.sign(
+                id_token_claims(
+                    self.person(user),
+                    client_id=client_id,
+                    tenant_id=self.config.tenant_id,
+                    origin=origin,
+                    lifetime=self.config.token_lifetime,
+                    nonce=nonce,
+                    v1=v1,
+                )
+            )
+        if form.get("client_info") == "1":
+            body["client_info"] = client_info(self.person(user), self.config.tenant_id)
+        return body
 
-    def device_code(self, form: dict[str, str], base_url: str, tenant: str) -> dict[str, Any]:
-        client_id = form.get("client_id", "")
-        check_client(self.config, client_id, None, secret_required=False)
-        device = new_token("device")
-        user_code = base64.b32encode(hashlib.sha256(device.encode()).digest()).decode()[:9]
-        self.store.put(
-            "device",
-            {
-                "id": device,
-                "client_id": client_id,
-                "scope": form.get("scope", ""),
-                "user": form.get("login_hint") or self.config.default_user,
-                "polls": 0,
-                "expires_at": time.time() + 900,
-            },
-            track=False,
-        )
-        uri = f"{base_url}/{tenant}/oauth2/deviceauth"
-        return {
-            "device_code": device,
-            "user_code": user_code,
-            "verification_uri": uri,
-            "expires_in": 900,
-            "interval": 1,
-            "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
-            f"{user_code} to authenticate.",
-        }
+    def person(self, user: str) -> Person:
+        """A signed-in user (an object id or a sign-in name) as the directory holds them."""
+        if self.directory is None:
+            return person_from(None, user)
+        record = self.directory.find_user(user)
+        if record is None:
+            record = self.directory.find_user(self.directory.ensure_user(user))
+        return person_from(record, user)
+
+    def approve_device(self, user_code: str, user: str) -> None:
+        """Someone signed in as `user` at the verification page with this code. With `strict`,
+        only a user of the directory can sign in."""
+        if not user.strip():
+            raise OAuthError("invalid_request", 900144, "Enter the account to sign in as.")
+        record = self.directory.find_user(user) if self.directory is not None else None
+        if record is None and self.config.strict:
+            raise OAuthError(
+                "invalid_grant",
+                50034,
+                f"The user account {user} does not exist in the "
+                f"{self.config.tenant_domain} directory.",
+            )
+        self.devices.approve(user_code, user if record is None else str(record["id"]))
+
+    def device_code(self, form: dict[str, str], origin: str) -> dict[str, Any]:
+        check_client(self.config, form.get("client_id", ""), None, secret_required=False)
+        return self.devices.start(form, origin)
 
     def _requested_scope(self, form: dict[str, str], v1: bool) -> str:
         if v1:
@@ -217,6 +247,7 @@ class Identity:
                     "client_id": client_id,
                     "scope": scope,
                     "revoked": False,
+                    "expires_at": time.time() + self.config.refresh_lifetime,
                 },
                 track=False,
             )
