@@ -16,6 +16,7 @@ The CA bundle is given both ways `mscal sandbox --tls` suggests: each client's o
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import os
 import socket
@@ -382,3 +383,47 @@ def test_mscal_sandbox_tls_serves_https_and_prints_the_ca_to_trust(tmp_path: Pat
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_python_o365_signs_in_and_lists_calendars_and_events(platform: Platform) -> None:
+    from O365 import Account  # noqa: PLC0415 - imported by this test only
+    from O365.connection import Connection, MSGraphProtocol  # noqa: PLC0415
+    from O365.utils.token import MemoryTokenBackend  # noqa: PLC0415
+
+    options = platform.msal_options()
+
+    class LocalConnection(Connection):  # type: ignore[misc]
+        """python-o365 has no authority setting: it builds its MSAL client for
+        login.microsoftonline.com in `msal_client`, so that (public) property is overridden."""
+
+        @functools.cached_property
+        def msal_client(self) -> msal.ConfidentialClientApplication:
+            client_id, secret = self.auth
+            return msal.ConfidentialClientApplication(
+                client_id, client_credential=secret, token_cache=self.token_backend, **options
+            )
+
+    class LocalAccount(Account):  # type: ignore[misc]
+        connection_constructor = LocalConnection
+
+    protocol = MSGraphProtocol()
+    protocol.service_url = f"{platform.url}/v1.0/"  # the protocol's base URL
+    account = LocalAccount(
+        (APP, SECRET),
+        auth_flow_type="credentials",
+        tenant_id=DOMAIN,
+        protocol=protocol,
+        token_backend=MemoryTokenBackend(),
+        verify_ssl=platform.ca,  # requests takes a CA bundle path as `verify`
+    )
+    assert account.authenticate() is True
+    assert account.is_authenticated
+    schedule = account.schedule(resource=ADELE)
+    calendars = schedule.list_calendars()
+    assert [c.name for c in calendars] == ["Calendar", "Personal"]
+    events = list(schedule.get_events(limit=50, include_recurring=False))
+    assert events and all(e.subject and e.start for e in events)
+    names = {e.subject for e in events}
+    graph = platform.sandbox.identity.issue_for(ADELE)
+    listed = platform.graph(graph, "/me/events?$top=50").json()["value"]
+    assert names == {e["subject"] for e in listed}
