@@ -16,9 +16,13 @@ The CA bundle is given both ways `mscal sandbox --tls` suggests: each client's o
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import gc
+import html
+import json
 import os
+import re
 import socket
 import ssl
 import stat
@@ -37,6 +41,7 @@ import msal
 import pytest
 import requests
 from azure.identity import ClientSecretCredential
+from cryptography import x509
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -85,6 +90,9 @@ class Platform:
 
     def post(self, path: str, **kwargs: Any) -> httpx2.Response:
         return httpx2.post(f"{self.url}{path}", verify=self.trust, **kwargs)
+
+
+_HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)" />')
 
 
 @pytest.fixture(scope="module")
@@ -212,17 +220,22 @@ def test_msal_auth_code_with_pkce_then_silent_refresh(platform: Platform) -> Non
         APP, client_credential=SECRET, **platform.msal_options()
     )
     flow = app.initiate_auth_code_flow(
-        ["Calendars.ReadWrite"], redirect_uri="http://localhost:8400/callback", login_hint=MEGAN
+        ["Calendars.ReadWrite"],
+        redirect_uri="http://localhost:8400/callback",
+        login_hint=MEGAN,
+        response_mode="form_post",  # what MSAL recommends; the code stays out of URLs
     )
     asked = dict(parse_qsl(urlsplit(flow["auth_uri"]).query))
     assert asked["code_challenge_method"] == "S256" and asked["nonce"]
     assert flow["auth_uri"].startswith(f"{platform.url}/")
-    # The browser's part: the local authorize endpoint signs the hinted user in and redirects.
-    redirect = httpx2.get(flow["auth_uri"], verify=platform.trust, follow_redirects=False)
-    assert redirect.status_code == 302
-    landing = redirect.headers["location"]
-    assert landing.startswith("http://localhost:8400/callback?")
-    result = app.acquire_token_by_auth_code_flow(flow, dict(parse_qsl(urlsplit(landing).query)))
+    # The browser's part: the local authorize endpoint signs the hinted user in and answers
+    # with a page whose form posts the code to the redirect URI; the test reads that form.
+    page = httpx2.get(flow["auth_uri"], verify=platform.trust, follow_redirects=False)
+    assert page.status_code == 200
+    assert 'action="http://localhost:8400/callback"' in page.text
+    posted = {name: html.unescape(value) for name, value in _HIDDEN.findall(page.text)}
+    assert set(posted) == {"code", "state"} and posted["state"] == flow["state"]
+    result = app.acquire_token_by_auth_code_flow(flow, posted)
     assert "error" not in result, result
     claims = _verified_claims(platform, result["id_token"])
     tid = platform.sandbox.identity.config.tenant_id
@@ -427,3 +440,123 @@ def test_python_o365_signs_in_and_lists_calendars_and_events(platform: Platform)
     graph = platform.sandbox.identity.issue_for(ADELE)
     listed = platform.graph(graph, "/me/events?$top=50").json()["value"]
     assert names == {e["subject"] for e in listed}
+
+
+def _sign_in(platform: Platform, **extra: str) -> str:
+    """An authorization code for Megan, answered in the query (the default response mode)."""
+    redirect = platform.get(
+        f"/{DOMAIN}/oauth2/v2.0/authorize",
+        params={
+            "client_id": APP,
+            "response_type": "code",
+            "redirect_uri": "http://localhost:8400/callback",
+            "login_hint": MEGAN,
+            **extra,
+        },
+        follow_redirects=False,
+    )
+    assert redirect.status_code == 302, redirect.text
+    return dict(parse_qsl(urlsplit(redirect.headers["location"]).query))["code"]
+
+
+def _redeem(platform: Platform, path: str, code: str, **extra: str) -> dict[str, Any]:
+    answer = platform.post(
+        path,
+        data={
+            "grant_type": "authorization_code",
+            "client_id": APP,
+            "client_secret": SECRET,
+            "code": code,
+            "redirect_uri": "http://localhost:8400/callback",
+            **extra,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_id_token_and_client_info_only_when_asked(platform: Platform) -> None:
+    v2 = f"/{DOMAIN}/oauth2/v2.0/token"
+    plain = _redeem(platform, v2, _sign_in(platform, scope="Calendars.Read"))
+    assert "id_token" not in plain and "client_info" not in plain
+    tid = platform.sandbox.identity.config.tenant_id
+    megan = platform.sandbox.tenant.directory.find_user(MEGAN)
+    assert megan is not None
+    both = _redeem(
+        platform,
+        v2,
+        _sign_in(platform, scope="openid Calendars.Read"),
+        scope="openid Calendars.Read",
+        client_info="1",
+    )
+    info = json.loads(base64.urlsafe_b64decode(both["client_info"] + "=="))
+    assert info == {"uid": megan["id"], "utid": tid}
+    assert "nonce" not in _verified_claims(platform, both["id_token"])  # none was asked
+
+    v1 = _redeem(platform, f"/{DOMAIN}/oauth2/token", _sign_in(platform), scope="openid")
+    claims = _verified_claims(platform, v1["id_token"])
+    assert claims["ver"] == "1.0" and claims["iss"] == f"{platform.url}/{tid}/"
+    assert claims["upn"] == claims["unique_name"] == MEGAN and claims["aud"] == APP
+    assert v1["resource"] == "https://graph.microsoft.com"
+
+    who = platform.get("/oidc/userinfo", headers={"Authorization": f"Bearer {v1['access_token']}"})
+    assert who.json() == {"sub": claims["sub"], "name": megan["displayName"], "email": MEGAN}
+    nobody = platform.get("/oidc/userinfo")
+    assert nobody.status_code == 401
+    assert nobody.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def test_fragment_answers_and_refused_response_modes(platform: Platform) -> None:
+    params = {
+        "client_id": APP,
+        "response_type": "code",
+        "redirect_uri": "http://localhost:8400/callback",
+        "state": "s1",
+    }
+    fragment = platform.get(
+        f"/{DOMAIN}/oauth2/v2.0/authorize",
+        params={**params, "response_mode": "fragment"},
+        follow_redirects=False,
+    )
+    location = urlsplit(fragment.headers["location"])
+    assert location.query == "" and dict(parse_qsl(location.fragment))["state"] == "s1"
+    refused = platform.get(
+        f"/{DOMAIN}/oauth2/v2.0/authorize", params={**params, "response_mode": "telepathy"}
+    )
+    assert refused.status_code == 400 and "form_post" in refused.json()["error_description"]
+
+
+def test_discovery_refuses_what_is_not_an_authorize_endpoint_here(platform: Platform) -> None:
+    for endpoint in ("https://[::1/x/oauth2/v2.0/authorize", "not a url", ""):
+        answer = platform.get(
+            "/common/discovery/instance", params={"authorization_endpoint": endpoint}
+        )
+        assert answer.status_code == 400
+        assert answer.json()["error"] in {"invalid_instance", "invalid_request"}
+
+
+def test_the_device_page_escapes_what_it_echoes(platform: Platform) -> None:
+    page = platform.post(
+        "/common/oauth2/deviceauth", data={"otc": '"><script>x()</script>', "login": ADELE}
+    )
+    assert page.status_code == 400
+    assert "<script>x()" not in page.text and "&quot;&gt;&lt;script&gt;" in page.text
+
+
+def test_the_signing_key_survives_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.db"
+    first = create_sandbox(db).identity.signing_key.jwks()
+    second = create_sandbox(db).identity.signing_key.jwks()
+    assert first == second and first["keys"][0]["kid"]
+
+
+def test_tls_files_are_reused_while_good_and_remade_for_a_new_host(tmp_path: Path) -> None:
+    files = ensure_tls_files(tmp_path / "tls")
+    ca = files.ca.read_bytes()
+    assert ensure_tls_files(tmp_path / "tls").ca.read_bytes() == ca  # a trusted CA stays
+    remade = ensure_tls_files(tmp_path / "tls", ("127.0.0.1", "localhost", "calendar.test"))
+    assert remade.ca.read_bytes() != ca
+    cert = x509.load_pem_x509_certificate(remade.cert.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost", "calendar.test"]

@@ -4,10 +4,11 @@ v1.0 `/{tenant}/oauth2/token`), `.../devicecode`; errors in the platform's own s
 from __future__ import annotations
 
 import base64
+from html import escape
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mscal.sandbox.domain.directory import Directory
@@ -32,6 +33,9 @@ class IdentityEndpoints:
     async def authorize(self, request: Request) -> Response:
         params = dict(request.query_params)
         try:
+            if params.get("response_mode") == "form_post":
+                answer = self.identity.authorization(params, self.directory.ensure_user)
+                return _form_post(params["redirect_uri"], answer)
             location = self.identity.authorize(params, self.directory.ensure_user)
         except OAuthError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
@@ -55,6 +59,23 @@ class IdentityEndpoints:
         except OAuthError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(body)
+
+
+def _form_post(redirect_uri: str, answer: dict[str, str]) -> HTMLResponse:
+    """`response_mode=form_post`: a page whose form the browser posts to the redirect URI
+    (the code stays out of URLs and browser history), as Entra's."""
+    fields = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}" />'
+        for name, value in answer.items()
+    )
+    page = (
+        "<html><head><title>Working...</title></head><body>"
+        f'<form method="POST" name="hiddenform" action="{escape(redirect_uri)}">{fields}'
+        "<noscript><p>Script is disabled. Click Submit to continue.</p>"
+        '<input type="submit" value="Submit" /></noscript></form>'
+        "<script>document.forms[0].submit();</script></body></html>"
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 def service_origin(request: Request) -> str:

@@ -35,7 +35,7 @@ def openid_configuration(origin: str, tenant: str, tenant_id: str, *, v1: bool) 
         "jwks_uri": f"{origin}/common/discovery/keys"
         if v1
         else f"{origin}/{path}/discovery/v2.0/keys",
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code"],
@@ -66,19 +66,23 @@ def instance_discovery(origin: str, authorization_endpoint: str | None) -> dict[
             900144,
             "The request body must contain the following parameter: 'authorization_endpoint'.",
         )
-    asked = urlsplit(authorization_endpoint)
     ours = urlsplit(origin)
-    segments = [s for s in asked.path.split("/") if s]
+    try:
+        asked = urlsplit(authorization_endpoint)
+        host = asked.hostname or ""
+    except ValueError:  # not a URL at all (an unclosed IPv6 bracket, ...)
+        host = ""
+    segments = [s for s in asked.path.split("/") if s] if host else []
     # MSAL names the authority's host without its port; the host must be this service's.
-    if (asked.hostname or "") != (ours.hostname or "") or not segments:
+    if host != (ours.hostname or "") or not segments:
         raise OAuthError("invalid_instance", 50049, "Unknown or invalid instance.")
     v2 = "v2.0" in segments
     document = (
         f"{origin}/{segments[0]}" + ("/v2.0" if v2 else "") + ("/.well-known/openid-configuration")
     )
-    host = ours.netloc
+    alias = ours.netloc
     return {
         "tenant_discovery_endpoint": document,
         "api-version": "1.1",
-        "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+        "metadata": [{"preferred_network": alias, "preferred_cache": alias, "aliases": [alias]}],
     }

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from mscal.sandbox.domain.directory import Directory
 
 
+RESPONSE_MODES = ("query", "fragment", "form_post")
+
+
 class Identity:
     def __init__(
         self, store: Store, config: IdentityConfig, directory: Directory | None = None
@@ -51,7 +54,18 @@ class Identity:
     # -- authorize ---------------------------------------------------------------------------
 
     def authorize(self, params: dict[str, str], ensure_user: Callable[[str], str]) -> str:
-        """The redirect URL for an authorization request (auto-consent, no page)."""
+        """The redirect URL for an authorization request (auto-consent, no page): the answer in
+        its query, or with `response_mode=fragment` in its fragment."""
+        answer = self.authorization(params, ensure_user)
+        if params.get("response_mode") == "fragment":
+            return params["redirect_uri"] + "#" + urlencode(answer)
+        separator = "&" if "?" in params["redirect_uri"] else "?"
+        return params["redirect_uri"] + separator + urlencode(answer)
+
+    def authorization(
+        self, params: dict[str, str], ensure_user: Callable[[str], str]
+    ) -> dict[str, str]:
+        """The authorization answer (`code`, and `state` when given) for a request."""
         for name in ("client_id", "redirect_uri", "response_type"):
             if not params.get(name):
                 raise OAuthError(
@@ -71,6 +85,13 @@ class Identity:
         )
         if method and method not in {"S256", "plain"}:
             raise OAuthError("invalid_request", 5002738, "Invalid code_challenge_method.")
+        if params.get("response_mode", "query") not in RESPONSE_MODES:
+            raise OAuthError(
+                "invalid_request",
+                900144,
+                f"The response_mode '{params['response_mode']}' is not supported: use one of "
+                f"{', '.join(RESPONSE_MODES)}.",
+            )
         user = ensure_user(params.get("login_hint") or self.config.default_user)
         code = new_token("code")
         self.store.put(
@@ -89,11 +110,10 @@ class Identity:
             },
             track=False,
         )
-        query = {"code": code}
+        answer = {"code": code}
         if params.get("state"):
-            query["state"] = params["state"]
-        separator = "&" if "?" in params["redirect_uri"] else "?"
-        return params["redirect_uri"] + separator + urlencode(query)
+            answer["state"] = params["state"]
+        return answer
 
     # -- token ---------------------------------------------------------------------------------
 
