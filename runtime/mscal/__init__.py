@@ -13,6 +13,7 @@ from mscal.errors import (
     ResponseTooLargeError,
     ResyncRequiredError,
     SpecError,
+    StoreError,
     ThrottlingError,
     TransportError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ResyncRequiredError",
     "SpecError",
+    "StoreError",
     "ThrottlingError",
     "TransportError",
     "load_connector",

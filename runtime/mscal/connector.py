@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the batching code is imported only by a bulk run, triggers 
 
 from mscal.auth.bearer import BearerAuth
 from mscal.auth.form import Authentication
+from mscal.auth.oauth2 import OAuth2Tokens
 from mscal.auth.tokens import CallableToken, TokenSource, token_source
 from mscal.call.compiled import CallDefaults, CompiledOperation
 from mscal.call.error_mapping import ErrorHints
@@ -29,11 +30,14 @@ from mscal.call.guard import Origin
 from mscal.call.limits import Limits
 from mscal.call.retry import RetryPolicy
 from mscal.call.validation import InputValidator
+from mscal.io.mailbox_key import Principal
 from mscal.io.session import AsyncSession, Session, Wiring, slot_keys
-from mscal.io.slots import MailboxSlots
+from mscal.io.slots import Slots
 from mscal.spec.defaults import Batch as BatchSpec
 from mscal.spec.describe import describe_connector, describe_operation, describe_trigger
 from mscal.spec.load import Spec, load_spec
+from mscal.state.choose import open_store
+from mscal.state.contract import StateStore
 from mscal.templates.render import Templates
 
 Tokens = Authentication | TokenSource | Callable[[bool], str]
@@ -42,8 +46,9 @@ Tokens = Authentication | TokenSource | Callable[[bool], str]
 class Connector:
     """A loaded connector spec and what is built from it, lazily and once."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, store: StateStore | str | None = None) -> None:
         self.spec = spec
+        self._store = open_store(store) if isinstance(store, str) else store
         self._compiled: dict[str, CompiledOperation] = {}
         self._described: dict[str, dict[str, Any]] = {}
         self._trigger_validators: dict[str, InputValidator] = {}
@@ -80,17 +85,31 @@ class Connector:
     def error_hints(self) -> ErrorHints:
         return self.spec.defaults.error_hints
 
+    @property
+    def store(self) -> StateStore:
+        """Where authentications, mailbox budgets and trigger state are kept: the builder's
+        (`load_connector(store=...)`), else the one `MSCAL_STORE` names (files by default)."""
+        if self._store is None:
+            self._store = open_store()
+        return self._store
+
     @cached_property
-    def mailbox_slots(self) -> MailboxSlots:
-        """Per-mailbox concurrency slots shared by this connector's sessions."""
+    def mailbox_slots(self) -> Slots:
+        """Per-mailbox concurrency slots shared by this connector's sessions (and, with a Redis
+        store, by every worker that uses the store)."""
         return self._new_slots(None)
 
-    def slots_for(self, per_mailbox: int | None) -> MailboxSlots:
+    def slots_for(self, per_mailbox: int | None) -> Slots:
         return self.mailbox_slots if per_mailbox is None else self._new_slots(per_mailbox)
 
-    def _new_slots(self, per_mailbox: int | None) -> MailboxSlots:
+    def _new_slots(self, per_mailbox: int | None) -> Slots:
         concurrency = self.spec.defaults.concurrency
-        return MailboxSlots(per_mailbox or concurrency.per_mailbox, concurrency.mailbox)
+        return self.store.slots(
+            per_mailbox or concurrency.per_mailbox,
+            concurrency.mailbox,
+            concurrency.window_requests,
+            concurrency.window_seconds,
+        )
 
     @property
     def default_headers(self) -> Mapping[str, str]:
@@ -287,28 +306,38 @@ class Connector:
         limits: Mapping[str, Any] | None,
         per_mailbox: int | None,
     ) -> Wiring:
+        client_id: str | None = None
         if isinstance(auth, Authentication):
             origin = Origin.from_base_url(base_url or auth.base_url)
             tokens: TokenSource = token_source(self.spec, auth)
+            client_id = auth.values.get("client_id")
         elif callable(auth) and not hasattr(auth, "token"):
             origin = Origin.from_base_url(base_url or self.spec.base_url)
             tokens = CallableToken(auth)
         else:
             origin = Origin.from_base_url(base_url or self.spec.base_url)
             tokens = auth  # type: ignore[assignment]
+        if isinstance(tokens, OAuth2Tokens):
+            client_id = tokens.client_id
         slots = self.slots_for(per_mailbox)
         signed_in = self.spec.defaults.concurrency.signed_in_mailbox
+        principal = Principal(tokens, origin, client_id) if slots.shared else None
         return Wiring(
             compiled=self.compiled,
             batch=lambda: self.batch,
             origin=origin,
             auth=BearerAuth(tokens, origin),
             slots=slots,
-            slot_of=slot_keys(slots, origin, auth, signed_in),
+            slot_of=slot_keys(slots, origin, auth, signed_in, principal),
             limits=dict(limits or {}),
         )
 
 
-def load_connector(path: str | Path | None = None) -> Connector:
-    """Load a connector from its directory or connector.yaml (default: the shipped one)."""
-    return Connector(load_spec(path))
+def load_connector(
+    path: str | Path | None = None, *, store: StateStore | str | None = None
+) -> Connector:
+    """Load a connector from its directory or connector.yaml (default: the shipped one).
+
+    `store` is where state is kept: a `StateStore`, or a URL (`"redis://host:6379/0"`); by
+    default the one `MSCAL_STORE` names, else files on this machine."""
+    return Connector(load_spec(path), store)

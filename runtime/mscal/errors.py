@@ -58,6 +58,12 @@ class AuthError(ConnectorError):
     """No usable access token could be obtained."""
 
 
+class StoreError(ConnectorError):
+    """The shared state store (Redis) could not be reached or answered wrongly. A request that
+    needed it (a mailbox slot, a token refresh) was not sent: sending it anyway could overrun
+    Graph's limits for every worker."""
+
+
 class TransportError(ConnectorError):
     """The request could not be completed on the network."""
 

@@ -90,10 +90,14 @@ def test_the_runtime_alone_installs_no_web_server_or_progress_bar(wheel: Path) -
     assert required.isdisjoint(
         {"starlette", "uvicorn", "tqdm", "python-dateutil", "tzdata", "tzlocal"}
     ), required
+    # Many workers are a choice: Redis, Celery and Temporal come with their extras only.
+    assert required.isdisjoint({"redis", "celery", "temporalio"}), required
     assert {"httpx2", "jsonschema", "jinja2", "authlib"} <= required
     extras = {r for r in _requirements(wheel) if "extra ==" in r}
     assert any(r.startswith("starlette") and "sandbox" in r for r in extras), extras
     assert any(r.startswith("tqdm") and "progress" in r for r in extras), extras
+    for package, extra in (("redis", "redis"), ("celery", "celery"), ("temporalio", "temporal")):
+        assert any(r.startswith(package) and f"extra == '{extra}'" in r for r in extras), extras
 
 
 @pytest.mark.parametrize("command", [["sandbox", "--port", "0"], ["demo"]])

@@ -32,17 +32,19 @@ class BearerAuth(httpx2.Auth):
     def sync_auth_flow(
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        self._authorize(request, self._tokens.token())
+        used = self._tokens.token()
+        self._authorize(request, used)
         response = yield request
         if response.status_code == 401 and self._tokens.can_refresh:
-            self._authorize(request, self._tokens.token(force=True))
+            self._authorize(request, self._tokens.token(force=True, stale=used))
             yield request
 
     async def async_auth_flow(
         self, request: httpx2.Request
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        self._authorize(request, await self._tokens.atoken())
+        used = await self._tokens.atoken()
+        self._authorize(request, used)
         response = yield request
         if response.status_code == 401 and self._tokens.can_refresh:
-            self._authorize(request, await self._tokens.atoken(force=True))
+            self._authorize(request, await self._tokens.atoken(force=True, stale=used))
             yield request

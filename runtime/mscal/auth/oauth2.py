@@ -79,6 +79,11 @@ class OAuth2Tokens:
         self._params = endpoints.token_params
         self._auth_method = endpoints.client_auth_method
 
+    @property
+    def client_id(self) -> str:
+        """The app's id: with the mailbox, what Graph's limits are counted by."""
+        return str(self._client_id)
+
     def __repr__(self) -> str:
         return f"OAuth2Tokens(grant={self._grant_type!r}, client_id={self._client_id!r})"
 
@@ -89,17 +94,20 @@ class OAuth2Tokens:
             return None
         return self._access.reveal()
 
-    def token(self, force: bool = False) -> str:
+    def token(self, force: bool = False, *, stale: str | None = None) -> str:
         current = None if force else self._fresh()
         if current is not None:
             return current  # the common case needs no lock
+        # A forced refresh replaces the token that was refused: if another thread or worker
+        # has replaced it meanwhile, the replacement is used and nothing is asked again.
+        stale = stale if stale is not None else self._current()
         with self._lock:
-            current = None if force else self._fresh()
-            if current is not None:
+            current = self._fresh()
+            if current is not None and not (force and current == stale):
                 return current
             shared = self._persistence.locked() if self._persistence else contextlib.nullcontext()
             with shared:
-                if self._persistence is not None and self._adopt(self._persistence.load()):
+                if self._persistence is not None and self._adopt(self._persistence.load(), stale):
                     return self._access.reveal()  # type: ignore[union-attr]
                 # authlib is imported only when a token is actually fetched: a call with a
                 # fresh or fixed token never loads it.
@@ -114,11 +122,13 @@ class OAuth2Tokens:
                     raise
                 return self._store(token)
 
-    def _adopt(self, stored: dict[str, Any]) -> bool:
-        """Take a fresh token another process stored meanwhile (not the one we already have)."""
+    def _current(self) -> str | None:
+        return self._access.reveal() if self._access else None
+
+    def _adopt(self, stored: dict[str, Any], stale: str | None) -> bool:
+        """Take a fresh token another process stored meanwhile (not the stale one)."""
         access, expires_at = stored.get("access_token"), stored.get("expires_at")
-        ours = self._access.reveal() if self._access else None
-        if not access or access == ours or not expires_at:
+        if not access or access == stale or not expires_at:
             return False
         if float(expires_at) - time.time() <= self._leeway:
             return False
@@ -134,7 +144,7 @@ class OAuth2Tokens:
             and self._expires_at > time.time()
         )
 
-    async def atoken(self, force: bool = False) -> str:
+    async def atoken(self, force: bool = False, *, stale: str | None = None) -> str:
         current = None if force else self._fresh()
         if current is not None:
             return current  # the common case needs no lock
@@ -143,13 +153,14 @@ class OAuth2Tokens:
 
         if self._alock is None:
             self._alock = asyncio.Lock()
+        stale = stale if stale is not None else self._current()  # as in `token`
         async with self._alock:
-            current = None if force else self._fresh()
-            if current is not None:
+            current = self._fresh()
+            if current is not None and not (force and current == stale):
                 return current
             if self._persistence is not None:
-                # The shared lock is a file lock: take it off the event loop.
-                return await asyncio.to_thread(self.token, force)
+                # The shared lock is a file or Redis lock: take it off the event loop.
+                return await asyncio.to_thread(self.token, force, stale=stale or "")
             # Imported only when a token is actually fetched (see `token`).
             from authlib.integrations.httpx_client import AsyncOAuth2Client  # noqa: PLC0415
 

@@ -45,6 +45,13 @@ class StoredAuthentication:
             f"secrets={sorted(self.secrets)}, tokens={sorted(self.tokens)}, shared={self.shared})"
         )
 
+    @staticmethod
+    def check_name(name: str) -> None:
+        if not _NAME.match(name):
+            raise InputError(
+                "name", "pattern", "must be 1 to 64 letters, digits, spaces, '.', '_' or '-'"
+            )
+
     def to_json(self) -> dict[str, Any]:
         return {"values": self.values, "secrets": self.secrets, "tokens": self.tokens}
 
@@ -61,10 +68,7 @@ class AuthStore:
         self.shared = shared or (Path(env) if env else None)
 
     def _path(self, name: str, *, shared: bool) -> Path:
-        if not _NAME.match(name):
-            raise InputError(
-                "name", "pattern", "must be 1 to 64 letters, digits, spaces, '.', '_' or '-'"
-            )
+        StoredAuthentication.check_name(name)
         folder = self.shared if shared else self.personal
         if folder is None:
             raise InputError("shared", "missing", f"no shared directory: set {SHARED_ENV}")

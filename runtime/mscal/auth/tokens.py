@@ -13,13 +13,14 @@ from mscal.spec.load import Spec
 
 
 class TokenSource(Protocol):
-    """Supplies access tokens; `force` asks for a new one (after a 401)."""
+    """Supplies access tokens; `force` asks for a new one (after a 401), `stale` is the token
+    that was refused (a source shared by threads or workers may have replaced it already)."""
 
     can_refresh: bool
 
-    def token(self, force: bool = False) -> str: ...
+    def token(self, force: bool = False, *, stale: str | None = None) -> str: ...
 
-    async def atoken(self, force: bool = False) -> str: ...
+    async def atoken(self, force: bool = False, *, stale: str | None = None) -> str: ...
 
 
 class StaticToken:
@@ -30,10 +31,10 @@ class StaticToken:
     def __init__(self, token: Secret) -> None:
         self._token = token
 
-    def token(self, force: bool = False) -> str:
+    def token(self, force: bool = False, *, stale: str | None = None) -> str:
         return self._token.reveal()
 
-    async def atoken(self, force: bool = False) -> str:
+    async def atoken(self, force: bool = False, *, stale: str | None = None) -> str:
         return self._token.reveal()
 
     def __repr__(self) -> str:
@@ -48,10 +49,10 @@ class CallableToken:
     def __init__(self, supply: Callable[[bool], str]) -> None:
         self._supply = supply
 
-    def token(self, force: bool = False) -> str:
+    def token(self, force: bool = False, *, stale: str | None = None) -> str:
         return self._supply(force)
 
-    async def atoken(self, force: bool = False) -> str:
+    async def atoken(self, force: bool = False, *, stale: str | None = None) -> str:
         # Only async callers need asyncio; a sync CLI call never imports it.
         import asyncio  # noqa: PLC0415
 

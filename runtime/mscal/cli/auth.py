@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from mscal.auth.form import Authentication
-from mscal.auth.store import AuthStore, StoredAuthentication
-from mscal.auth.tokens import TokenSource, token_source
+from mscal.auth.store import StoredAuthentication
+from mscal.auth.tokens import TokenSource
 from mscal.connector import Connector
 from mscal.errors import ConnectorError, InputError
 from mscal.secret import MASK
+from mscal.state.contract import AuthRecords
+from mscal.state.stored import stored_connection as stored_in
 
 
 def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -67,8 +69,10 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
         verbs.add_parser(verb, help=text).add_argument("name")
 
 
-def run_auth(connector: Connector, args: argparse.Namespace, store: AuthStore | None = None) -> int:
-    store = store or AuthStore()
+def run_auth(
+    connector: Connector, args: argparse.Namespace, store: AuthRecords | None = None
+) -> int:
+    store = store or connector.store.authentications
     verb = args.auth_command
     if verb == "add":
         return _add(connector, args, store)
@@ -107,7 +111,7 @@ def run_auth(connector: Connector, args: argparse.Namespace, store: AuthStore | 
     return _test(connector, args.name, store)
 
 
-def _add(connector: Connector, args: argparse.Namespace, store: AuthStore) -> int:
+def _add(connector: Connector, args: argparse.Namespace, store: AuthRecords) -> int:
     if store.find(args.name) is not None and not args.replace:
         raise InputError(
             "name", "exists", f"an authentication named {args.name!r} exists (use --replace)"
@@ -153,7 +157,7 @@ def _add(connector: Connector, args: argparse.Namespace, store: AuthStore) -> in
     return 0
 
 
-def _login(connector: Connector, args: argparse.Namespace, store: AuthStore) -> int:
+def _login(connector: Connector, args: argparse.Namespace, store: AuthRecords) -> int:
     # Imported here: only a sign-in needs the loopback listener and the browser.
     from mscal.auth.login import sign_in_with_browser, sign_in_with_device_code  # noqa: PLC0415
 
@@ -190,24 +194,13 @@ def _field_value(text: str, schema: dict[str, Any]) -> Any:
 
 
 def stored_connection(
-    connector: Connector, name: str, store: AuthStore | None = None
+    connector: Connector, name: str, store: AuthRecords | None = None
 ) -> tuple[TokenSource, Authentication]:
     """The token source of a saved authentication; new or rotated tokens are saved back."""
-    store = store or AuthStore()
-    record = store.load(name)
-    tokens = record.tokens
-    authentication = Authentication.from_form(
-        connector.spec,
-        {**record.values, **record.secrets},
-        access_token=tokens.get("access_token"),
-        refresh_token=tokens.get("refresh_token"),
-        expires_at=tokens.get("expires_at"),
-    )
-    persistence = store.persistence(name)
-    return token_source(connector.spec, authentication, persistence=persistence), authentication
+    return stored_in(connector.spec, store or connector.store.authentications, name)
 
 
-def _test(connector: Connector, name: str, store: AuthStore) -> int:
+def _test(connector: Connector, name: str, store: AuthRecords) -> int:
     tokens, authentication = stored_connection(connector, name, store)
     app_only = authentication.values.get("grant_type") == "client_credentials"
     declared = connector.spec.manifest["authentication"]["test"][

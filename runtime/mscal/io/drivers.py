@@ -17,10 +17,11 @@ from typing import Any
 
 import httpx2
 
+from mscal.call.retry import parse_retry_after
 from mscal.call.steps import Flow, Page, PageFlow, Send, Wait
 from mscal.errors import ConnectorError
 from mscal.io.response_cap import aread_capped, read_capped
-from mscal.io.slots import MailboxSlots
+from mscal.io.slots import Slots
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Driver:
 
     client: httpx2.Client
     auth: httpx2.Auth | None
-    slots: MailboxSlots | None
+    slots: Slots | None
 
     def run(self, flow: Flow) -> Any:
         """The flow's result."""
@@ -46,7 +47,7 @@ class AsyncDriver:
 
     client: httpx2.AsyncClient
     auth: httpx2.Auth | None
-    slots: MailboxSlots | None
+    slots: Slots | None
 
     async def run(self, flow: Flow) -> Any:
         return await adrive(flow, self.client, self.auth, self.slots)
@@ -55,9 +56,7 @@ class AsyncDriver:
         return aiterate(flow, self.client, self.auth, self.slots)
 
 
-def drive(
-    flow: Flow, client: httpx2.Client, auth: httpx2.Auth | None, slots: MailboxSlots | None
-) -> Any:
+def drive(flow: Flow, client: httpx2.Client, auth: httpx2.Auth | None, slots: Slots | None) -> Any:
     steps = _carry(flow, client, auth, slots)
     try:
         next(steps)
@@ -67,7 +66,7 @@ def drive(
 
 
 def iterate(
-    flow: PageFlow, client: httpx2.Client, auth: httpx2.Auth | None, slots: MailboxSlots | None
+    flow: PageFlow, client: httpx2.Client, auth: httpx2.Auth | None, slots: Slots | None
 ) -> Iterator[Any]:
     """The items of a page flow, one page in memory at a time."""
     steps = _carry(flow, client, auth, slots)
@@ -79,7 +78,7 @@ def _carry(
     flow: Flow | PageFlow,
     client: httpx2.Client,
     auth: httpx2.Auth | None,
-    slots: MailboxSlots | None,
+    slots: Slots | None,
 ) -> Generator[list[Any], None, Any]:
     try:
         step = next(flow)
@@ -106,20 +105,31 @@ def _carry(
 
 
 def _send(
-    client: httpx2.Client, step: Send, auth: httpx2.Auth | None, slots: MailboxSlots | None
+    client: httpx2.Client, step: Send, auth: httpx2.Auth | None, slots: Slots | None
 ) -> httpx2.Response:
     slot = slots.for_thread(step.slot) if slots and step.slot else contextlib.nullcontext()
     with slot:
         response = client.send(step.request, auth=auth if step.credentials else None, stream=True)
         read_capped(response, step.max_bytes)
+    told = _told_to_wait(response) if slots and step.slot else None
+    if told:
+        slots.pause(step.slot, told)  # type: ignore[union-attr]
     return response
+
+
+def _told_to_wait(response: httpx2.Response) -> float | None:
+    """The seconds a throttled answer's Retry-After asks for: with shared slots every worker
+    then waits that long before its next request to the mailbox."""
+    if response.status_code not in {429, 503}:
+        return None
+    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 async def adrive(
     flow: Flow,
     client: httpx2.AsyncClient,
     auth: httpx2.Auth | None,
-    slots: MailboxSlots | None,
+    slots: Slots | None,
 ) -> Any:
     result: list[Any] = []
     async for _items in _acarry(flow, client, auth, slots, result):
@@ -131,7 +141,7 @@ async def aiterate(
     flow: PageFlow,
     client: httpx2.AsyncClient,
     auth: httpx2.Auth | None,
-    slots: MailboxSlots | None,
+    slots: Slots | None,
 ) -> AsyncIterator[Any]:
     async for items in _acarry(flow, client, auth, slots, []):
         for item in items:
@@ -142,7 +152,7 @@ async def _acarry(
     flow: Flow | PageFlow,
     client: httpx2.AsyncClient,
     auth: httpx2.Auth | None,
-    slots: MailboxSlots | None,
+    slots: Slots | None,
     result: list[Any],
 ) -> AsyncIterator[list[Any]]:
     """Like `_carry`; an async generator returns nothing, so the result is appended to
@@ -174,7 +184,7 @@ async def _asend(
     client: httpx2.AsyncClient,
     step: Send,
     auth: httpx2.Auth | None,
-    slots: MailboxSlots | None,
+    slots: Slots | None,
 ) -> httpx2.Response:
     if slots is None or step.slot is None:
         response = await client.send(
@@ -185,6 +195,9 @@ async def _asend(
     async with slots.for_task(step.slot):
         response = await client.send(step.request, auth=auth, stream=True)
         await aread_capped(response, step.max_bytes)
+    told = _told_to_wait(response)
+    if told:
+        await slots.apause(step.slot, told)
     return response
 
 

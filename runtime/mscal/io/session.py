@@ -23,7 +23,8 @@ from mscal.call.paging import FOLLOW_ALL
 from mscal.call.steps import Call
 from mscal.errors import SpecError
 from mscal.io.drivers import AsyncDriver, Driver
-from mscal.io.slots import MailboxSlots
+from mscal.io.mailbox_key import MailboxKey, Principal
+from mscal.io.slots import Slots
 
 SlotOf = Callable[[str], Hashable | None]
 
@@ -37,7 +38,7 @@ class Wiring:
     batch: Callable[[], BatchSpec | None]
     origin: Origin
     auth: httpx2.Auth
-    slots: MailboxSlots | None
+    slots: Slots | None
     slot_of: SlotOf | None
     limits: Mapping[str, Any]
 
@@ -69,21 +70,43 @@ class _BaseSession:
 
 
 def slot_keys(
-    slots: MailboxSlots | None, origin: Origin, auth: object, signed_in: str | None
+    slots: Slots | None,
+    origin: Origin,
+    auth: object,
+    signed_in: str | None,
+    principal: Principal | None = None,
 ) -> SlotOf | None:
     """A request path's slot key: Graph counts per app and mailbox, and the signed-in user's
     mailbox (`/me`) differs by authentication, so the key holds the origin, the authentication
-    (for that one) and the mailbox."""
+    (for that one) and the mailbox. Shared slots get a `MailboxKey`, named alike in every
+    process (the app's id; `/me` as the signed-in user's id)."""
     if slots is None:
         return None
+    if slots.shared and principal is not None:
+        return _shared_keys(slots, origin, signed_in, principal)
     place = (origin.host, origin.port, origin.base_path)
-    principal = id(auth)
+    who = id(auth)
 
     def slot_of(path: str) -> Hashable | None:
         mailbox = slots.mailbox(path)
         if mailbox is None:
             return None
-        return (place, principal if mailbox == signed_in else None, mailbox.lower())
+        return (place, who if mailbox == signed_in else None, mailbox.lower())
+
+    return slot_of
+
+
+def _shared_keys(
+    slots: Slots, origin: Origin, signed_in: str | None, principal: Principal
+) -> SlotOf:
+    place = f"{origin.host}:{origin.port}{origin.base_path}"
+
+    def slot_of(path: str) -> Hashable | None:
+        mailbox = slots.mailbox(path)
+        if mailbox is None:
+            return None
+        me = mailbox == signed_in
+        return MailboxKey(place, mailbox.lower().lstrip("/"), principal, signed_in=me)
 
     return slot_of
 

@@ -8,11 +8,12 @@ limit. The sync side uses thread semaphores; the async side one semaphore per ev
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import weakref
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import asyncio
@@ -20,7 +21,31 @@ if TYPE_CHECKING:
 Key = Hashable
 
 
+class Slots(Protocol):
+    """What a driver holds while a request is on the wire: this process's slots, or a budget
+    shared by every worker (`mscal.state.redis_slots`). `shared` slots take `MailboxKey`s,
+    which name the app and the mailbox the same way in every process."""
+
+    per_mailbox: int
+    shared: bool
+
+    def mailbox(self, path: str) -> str | None: ...
+
+    def for_thread(self, key: Key) -> contextlib.AbstractContextManager[object]: ...
+
+    def for_task(self, key: Key) -> contextlib.AbstractAsyncContextManager[object]: ...
+
+    def pause(self, key: Key, seconds: float) -> None: ...
+
+    async def apause(self, key: Key, seconds: float) -> None: ...
+
+
 class MailboxSlots:
+    """This process's slots (the file store's, and the default): a throttled answer is retried
+    by the call that got it, and the other threads carry on as before."""
+
+    shared = False
+
     def __init__(self, per_mailbox: int, mailbox_pattern: str) -> None:
         if per_mailbox < 1:
             raise ValueError("per_mailbox must be at least 1")
@@ -31,6 +56,12 @@ class MailboxSlots:
         self._loops: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[Key, asyncio.Semaphore]
         ] = weakref.WeakKeyDictionary()
+
+    def pause(self, key: Key, seconds: float) -> None:
+        """Nothing to share in one process: the call that was throttled waits on its own."""
+
+    async def apause(self, key: Key, seconds: float) -> None:
+        """As `pause`."""
 
     def mailbox(self, path: str) -> str | None:
         """The mailbox a path (after the base path) addresses, if any."""

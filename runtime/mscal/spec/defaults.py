@@ -66,6 +66,8 @@ class Concurrency:
     per_mailbox: int
     mailbox: str  # a regular expression over the path after the base URL
     signed_in_mailbox: str  # the path that means "the signed-in user" (/me)
+    window_requests: int  # at most this many requests per mailbox in `window_seconds`
+    window_seconds: float
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def parse_defaults(raw: Any, source: Path) -> Defaults:
             signed_in_mailbox=read.value(
                 concurrency, "signed_in_mailbox", "defaults.concurrency", str
             ),
+            window_requests=read.value(concurrency, "window_requests", "defaults.concurrency", int),
+            window_seconds=read.number(concurrency, "window_seconds", "defaults.concurrency"),
         ),
         limits=Limits(
             deadline_seconds=read.number(limits, "deadline_seconds", "defaults.limits"),

@@ -53,6 +53,13 @@ class AdminEndpoints:
         return JSONResponse({"revoked": self.identity.revoke_all(user)})
 
     async def stats(self, request: Request) -> Response:
+        """What the service saw: requests, the most in flight per mailbox, the requests refused
+        for MailboxConcurrency per mailbox, and token requests per grant type."""
         return JSONResponse(
-            {"requests": self.faults.requests, "peak_in_flight": dict(self.faults.peak_in_flight)}
+            {
+                "requests": self.faults.requests,
+                "peak_in_flight": dict(self.faults.peak_in_flight),
+                "concurrency_refused": dict(self.faults.concurrency_refused),
+                "token_requests": dict(self.identity.grants),
+            }
         )

@@ -114,6 +114,8 @@ class Faults:
     concurrency_limit: int = MAILBOX_CONCURRENCY
     in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     peak_in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Requests refused with 429 because their mailbox already had the limit in flight.
+    concurrency_refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -125,6 +127,7 @@ class Faults:
         with self._lock:
             self.rules.clear()
             self.peak_in_flight.clear()
+            self.concurrency_refused.clear()
             self.requests = 0
 
     def take(
@@ -152,6 +155,7 @@ class Faults:
         """Count a request in flight for a mailbox; over the limit it is throttled, as at Graph."""
         with self._lock:
             if self.in_flight[mailbox] >= self.concurrency_limit:
+                self.concurrency_refused[mailbox] += 1
                 raise GraphHTTPError(
                     429,
                     "ApplicationThrottled",
