@@ -17,7 +17,7 @@ import httpx2
 
 if TYPE_CHECKING:  # the batching code is imported only by a bulk run, triggers by a watch
     from mscal.call.batching import Outcome
-    from mscal.triggers.state import StateStore
+    from mscal.triggers.state import StateStore as TriggerStateStore
     from mscal.triggers.trigger import Clock, Trigger
 
 from mscal.auth.bearer import BearerAuth
@@ -165,7 +165,7 @@ class Connector:
         inputs: Mapping[str, Any] | None = None,
         *,
         auth: Tokens,
-        state: StateStore | None = None,
+        state: TriggerStateStore | None = None,
         key: str | None = None,
         base_url: str | None = None,
         clock: Clock | None = None,

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from mscal.sandbox.server import BackgroundServer
-from mscal.sandbox.service import create_sandbox
+from mscal.sandbox.service import Sandbox, create_sandbox
 from tests.redis_server import RedisServer
 
 
@@ -28,8 +28,12 @@ def store_url(redis_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def service() -> Iterator[str]:
-    sandbox = create_sandbox(":memory:", seed=True)
+def sandbox() -> Sandbox:
+    return create_sandbox(":memory:", seed=True)
+
+
+@pytest.fixture(scope="module")
+def service(sandbox: Sandbox) -> Iterator[str]:
     with BackgroundServer(sandbox.app) as url:
         yield url
 

@@ -26,13 +26,13 @@ def test_state_is_json_by_key_and_seen_by_every_worker(
     stores: tuple[StateStore, StateStore],
 ) -> None:
     first, second = stores
-    assert first.triggers.get("events-of/alex") is None
-    first.triggers.put("events-of/alex", {"delta_link": "https://x/delta?token=1", "seen": [1]})
-    assert second.triggers.get("events-of/alex") == {
+    assert first.triggers.load("events-of/alex") is None
+    first.triggers.save("events-of/alex", {"delta_link": "https://x/delta?token=1", "seen": [1]})
+    assert second.triggers.load("events-of/alex") == {
         "delta_link": "https://x/delta?token=1",
         "seen": [1],
     }
-    assert second.triggers.get("events-of/megan") is None
+    assert second.triggers.load("events-of/megan") is None
 
 
 def test_one_lease_holder_at_a_time(stores: tuple[StateStore, StateStore]) -> None:

@@ -2,8 +2,8 @@
 
 A store has three parts: the named authentications with their tokens (a refresh happens under
 the store's lock, so one refresh serves every process that shares the store), the mailbox
-budget (`Slots`), and trigger state (JSON by key, and a lease so that one trigger's rounds
-never run twice at once).
+budget (`Slots`), and trigger state (the triggers' load/save of JSON by key, and a lease so
+that one trigger's rounds never run twice at once).
 """
 
 from __future__ import annotations
@@ -47,11 +47,12 @@ class Lease(Protocol):
 
 
 class TriggerState(Protocol):
-    """Trigger state: JSON values by key, and one lease per key."""
+    """Trigger state (`mscal.triggers.state.StateStore`: a JSON object by key), and one lease
+    per key so that one trigger's rounds never run twice at once (`Watch.round` takes it)."""
 
-    def get(self, key: str) -> Any | None: ...
+    def load(self, key: str) -> dict[str, Any] | None: ...
 
-    def put(self, key: str, value: Any) -> None: ...
+    def save(self, key: str, state: dict[str, Any]) -> None: ...
 
     def lease(self, key: str, seconds: float) -> contextlib.AbstractContextManager[Lease]: ...
 

@@ -154,7 +154,7 @@ class RedisTokens:
 
 
 class RedisTriggerState:
-    """Trigger state as JSON strings; one lease per trigger key."""
+    """Trigger state as JSON strings (the triggers' `StateStore`); one lease per trigger key."""
 
     def __init__(self, connection: RedisConnection) -> None:
         self._redis = connection
@@ -162,14 +162,17 @@ class RedisTriggerState:
     def _key(self, key: str) -> str:
         return f"{self._redis.prefix}trigger:{key}"
 
-    def get(self, key: str) -> Any | None:
+    def load(self, key: str) -> dict[str, Any] | None:
         with self._redis.errors("read trigger state"):
             raw = self._redis.client().get(self._key(key))
-        return None if raw is None else json.loads(raw)
+        if raw is None:
+            return None
+        state = json.loads(raw)
+        return state if isinstance(state, dict) else None
 
-    def put(self, key: str, value: Any) -> None:
+    def save(self, key: str, state: dict[str, Any]) -> None:
         with self._redis.errors("save trigger state"):
-            self._redis.client().set(self._key(key), json.dumps(value))
+            self._redis.client().set(self._key(key), json.dumps(state, separators=(",", ":")))
 
     @contextlib.contextmanager
     def lease(self, key: str, seconds: float) -> Iterator[RedisLease]:

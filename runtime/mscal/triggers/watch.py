@@ -11,9 +11,10 @@ and a change that was emitted twice then carries the same `dedupe_key`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mscal.errors import ConnectorError, InputError
@@ -40,8 +41,12 @@ class Watch:
         *,
         interval: float,
         session: Session | None = None,
+        lease_seconds: float = 300.0,
     ) -> None:
         self.trigger = trigger
+        # With a store that has leases (mscal.state), a round holds the trigger's lease, so
+        # workers that watch the same trigger never run its rounds at once.
+        self.lease_seconds = lease_seconds
         self.store = store
         self.emit = emit
         self.interval = interval
@@ -86,9 +91,17 @@ class Watch:
 
     def round(self) -> list[Change]:
         """One round: poll from the saved state, emit the changes, save the new state."""
-        with self.lock:
+        with self.lock, self._leased() as held:
+            if not held.held:
+                log.info("round skipped: another worker runs %s now", self.trigger.name)
+                return []
             state = self.load()
             result = self.trigger.poll(state, session=self.session)
+            if not held.renew():
+                # The lease ended mid-round and another worker may have started from the same
+                # state: emitting now could emit twice. Its round emits these changes instead.
+                log.warning("round dropped: the lease of %s ended first", self.trigger.name)
+                return []
             prepare = getattr(self.store, "prepare", None)
             if callable(prepare):
                 commit = prepare(self.trigger.key, result.state)
@@ -101,6 +114,15 @@ class Watch:
                 self.store.save(self.trigger.key, result.state)
             self.rounds += 1
             return result.changes
+
+    @contextlib.contextmanager
+    def _leased(self) -> Iterator[Any]:
+        lease = getattr(self.store, "lease", None)
+        if not callable(lease):
+            yield _Alone()  # one process: the round lock is enough
+            return
+        with lease(self.trigger.key, self.lease_seconds) as held:
+            yield held
 
     def run(self, *, once: bool = False) -> None:
         """Rounds until `stop()`; a failed round is reported and tried again at the next one
@@ -122,6 +144,15 @@ class Watch:
                 except ConnectorError as exc:
                     log.warning("keeping the subscription failed: %s", exc)
             self._wake.wait(self.interval)
+
+
+class _Alone:
+    """The lease of a store without leases: always held."""
+
+    held = True
+
+    def renew(self) -> bool:
+        return True
 
 
 def check_owner(state: Mapping[str, Any], trigger: str, inputs: Mapping[str, Any]) -> None:
