@@ -496,7 +496,7 @@ def test_id_token_and_client_info_only_when_asked(platform: Platform) -> None:
     assert info == {"uid": megan["id"], "utid": tid}
     assert "nonce" not in _verified_claims(platform, both["id_token"])  # none was asked
 
-    v1 = _redeem(platform, f"/{DOMAIN}/oauth2/token", _sign_in(platform), scope="openid")
+    v1 = _redeem(platform, f"/{DOMAIN}/oauth2/token", _sign_in(platform))  # always, at v1.0
     claims = _verified_claims(platform, v1["id_token"])
     assert claims["ver"] == "1.0" and claims["iss"] == f"{platform.url}/{tid}/"
     assert claims["upn"] == claims["unique_name"] == MEGAN and claims["aud"] == APP

@@ -177,8 +177,8 @@ class Identity:
             )
         offline = v1 or "offline_access" in scope.split()
         body = self._issue(user, client_id, scope, refresh=offline, v1=v1)
-        asked = form.get("scope", "") if v1 else scope  # v1.0 names a resource, not scopes
-        if origin and "openid" in asked.split():
+        # v1.0 names a resource, not scopes, and answers every sign-in with an id_token.
+        if origin and (v1 or "openid" in scope.split()):
             body["id_token"] = self.signing_key.sign(
                 id_token_claims(
                     self.person(user),
