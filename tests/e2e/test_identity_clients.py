@@ -193,6 +193,17 @@ def test_openid_configuration_and_instance_discovery_name_the_local_service(
     )
     assert foreign.status_code == 400 and foreign.json()["error"] == "invalid_instance"
 
+    # Strict: a tenant that is neither this one (domain or id) nor a multi-tenant name is unknown.
+    assert platform.get(f"/{tid.upper()}/v2.0/.well-known/openid-configuration").status_code == 200
+    unknown = platform.get("/fabrikam.com/v2.0/.well-known/openid-configuration")
+    assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_tenant"
+    assert unknown.json()["error_codes"] == [90002]
+    refused = platform.post(
+        "/fabrikam.com/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "client_id": APP, "client_secret": SECRET},
+    )
+    assert refused.status_code == 400 and refused.json()["error_codes"] == [90002]
+
     v2_keys = platform.get(f"/{tid}/discovery/v2.0/keys").json()["keys"]
     v1_keys = platform.get("/common/discovery/keys").json()["keys"]
     assert v2_keys[0]["issuer"] == v2["issuer"] and "issuer" not in v1_keys[0]

@@ -10,7 +10,11 @@ from starlette.routing import Route
 from mscal.sandbox.errors import unauthorized
 from mscal.sandbox.http.envelope import answer
 from mscal.sandbox.http.identity import service_origin
-from mscal.sandbox.identity.discovery import instance_discovery, openid_configuration
+from mscal.sandbox.identity.discovery import (
+    check_tenant,
+    instance_discovery,
+    openid_configuration,
+)
 from mscal.sandbox.identity.id_tokens import issuer, pairwise_subject
 from mscal.sandbox.identity.model import OAuthError
 from mscal.sandbox.identity.platform import Identity
@@ -37,9 +41,14 @@ class DiscoveryEndpoints:
         return self._configuration(request, v1=True)
 
     def _configuration(self, request: Request, *, v1: bool) -> Response:
+        tenant = request.path_params["tenant"]
+        try:
+            check_tenant(tenant, self.identity.config, error="invalid_tenant")
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
         document = openid_configuration(
             service_origin(request),
-            request.path_params["tenant"],
+            tenant,
             self.identity.config.tenant_id,
             v1=v1,
         )

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from mscal.sandbox.domain.directory import Directory
+from mscal.sandbox.identity.discovery import check_tenant
 from mscal.sandbox.identity.model import OAuthError
 from mscal.sandbox.identity.platform import Identity
 
@@ -33,6 +34,7 @@ class IdentityEndpoints:
     async def authorize(self, request: Request) -> Response:
         params = dict(request.query_params)
         try:
+            check_tenant(request.path_params["tenant"], self.identity.config)
             if params.get("response_mode") == "form_post":
                 answer = self.identity.authorization(params, self.directory.ensure_user)
                 return _form_post(params["redirect_uri"], answer)
@@ -45,6 +47,7 @@ class IdentityEndpoints:
         form = await _form(request)
         basic = _basic_auth(request.headers.get("authorization"))
         try:
+            check_tenant(request.path_params["tenant"], self.identity.config)
             body = self.identity.token(
                 form, basic, v1="/v2.0/" not in request.url.path, origin=service_origin(request)
             )
@@ -55,6 +58,7 @@ class IdentityEndpoints:
     async def device_code(self, request: Request) -> Response:
         form = await _form(request)
         try:
+            check_tenant(request.path_params["tenant"], self.identity.config)
             body = self.identity.device_code(form, service_origin(request))
         except OAuthError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)

@@ -12,10 +12,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mscal.sandbox.identity.id_tokens import issuer
-from mscal.sandbox.identity.model import OAuthError
+from mscal.sandbox.identity.model import IdentityConfig, OAuthError
 
 # The tenants that are not one tenant: their configuration names a placeholder issuer.
 MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
+
+
+def check_tenant(tenant: str, config: IdentityConfig, *, error: str = "invalid_request") -> None:
+    """With `strict`, only this tenant (its domain or its id) and the multi-tenant names are
+    known; any other is AADSTS90002, as Entra answers (`invalid_tenant` for its documents)."""
+    known = MULTI_TENANT | {config.tenant_domain.lower(), config.tenant_id}
+    if config.strict and tenant.lower() not in known:
+        raise OAuthError(
+            error,
+            90002,
+            f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+            "and are signing into the correct cloud.",
+        )
 
 
 def openid_configuration(origin: str, tenant: str, tenant_id: str, *, v1: bool) -> dict[str, Any]:
