@@ -48,7 +48,7 @@ class CompiledOperation:
         self.validator = input_validator
         self.defaults = defaults
         self.builder = RequestBuilder(operation, templates)
-        self.result = templates.value(operation.result) if operation.result is not None else None
+        self.result = templates.result(operation.result) if operation.result is not None else None
         self.upload = _compile_upload(templates, operation)
         self.paginator: Paginator | None = (
             paginator_from_spec(operation.pagination) if operation.paginated else None
@@ -110,8 +110,9 @@ def _compile_upload(templates: Templates, operation: Operation) -> Upload | None
     spec = operation.upload
     if spec is None:
         return None
+    # Both read the upload session's answer: a field it lacks is null (and refused as such).
     return Upload(
-        url=templates.value(spec["url"]),
-        content=templates.value(spec["content"]),
+        url=templates.result(spec["url"]),
+        content=templates.result(spec["content"]),
         chunk_size=int(spec["chunk_size"]),
     )

@@ -9,6 +9,9 @@ error, not an empty string):
 - values (query, headers, bodies, results): a string that is one `{{ expression }}` evaluates to
   the expression's Python value (a dict stays a dict, None stays None); any other string renders
   as text, with None printed as nothing.
+- results read an answer, whose shape Graph decides: there a field the answer lacks
+  (`body.meetingTimeSuggestions` of `{}` or `[]`) is null, at any depth, never an error. A name
+  the spec did not declare is still one (the linter reports it).
 
 Inputs are only ever passed as the render context, never compiled as template source.
 """
@@ -25,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import (
+    ChainableUndefined,
     DictLoader,
     StrictUndefined,
     Template,
@@ -34,6 +38,7 @@ from jinja2 import (
     meta,
 )
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import missing
 
 from mscal.errors import SpecError
 
@@ -184,7 +189,12 @@ class Templates:
         self._values = SandboxedEnvironment(
             undefined=StrictUndefined, finalize=_blank_none, autoescape=False
         )
-        for env in (self._paths, self._values):
+        # Results: an absent field of an answer reads as undefined through any chain of lookups
+        # (`body.a.b`), and comes out as null (see `_absent_as_null`).
+        self._results = SandboxedEnvironment(
+            undefined=ChainableUndefined, finalize=_blank_none, autoescape=False
+        )
+        for env in (self._paths, self._values, self._results):
             env.filters.update(FILTERS)
             env.globals.update(GLOBALS)
 
@@ -206,10 +216,21 @@ class Templates:
             return [self.value(item) for item in source]
         return source  # type: ignore[no-any-return]
 
-    def _leaf(self, source: str) -> ValueTemplate:
+    def result(self, source: Any) -> Compiled:
+        """Compile an operation's `result`: like `value`, but a field the answer lacks is null."""
+        if isinstance(source, str):
+            return self._leaf(source, lenient=True)
+        if isinstance(source, dict):
+            return {str(key): self.result(item) for key, item in source.items()}
+        if isinstance(source, list):
+            return [self.result(item) for item in source]
+        return source  # type: ignore[no-any-return]
+
+    def _leaf(self, source: str, *, lenient: bool = False) -> ValueTemplate:
+        env = self._results if lenient else self._values
         try:
-            names = frozenset(meta.find_undeclared_variables(self._values.parse(source)))
-            names -= frozenset(self._values.globals)
+            names = frozenset(meta.find_undeclared_variables(env.parse(source)))
+            names -= frozenset(env.globals)
             match = _SINGLE_EXPRESSION.match(source.strip())
             plain = _PLAIN_LOOKUP.match(match.group("expr")) if match else None
             if plain and (plain.group("filter") is None or plain.group("filter") in FILTERS):
@@ -217,15 +238,15 @@ class Templates:
                     source, _lookup(plain.group("name"), plain.group("filter")), names
                 )
             if match:
-                expression = self._values.compile_expression(
-                    match.group("expr"), undefined_to_none=False
-                )
+                expression = env.compile_expression(match.group("expr"), undefined_to_none=False)
 
                 default_chars = self.max_chars
 
                 def evaluate(context: Context) -> Any:
                     result = expression(**context)
-                    if isinstance(result, Undefined):
+                    if lenient:
+                        result = _absent_as_null(result, context)
+                    elif isinstance(result, Undefined):
                         result._fail_with_undefined_error()
                     max_chars = _cap(default_chars)
                     if isinstance(result, str) and len(result) > max_chars:
@@ -237,11 +258,26 @@ class Templates:
                 return ValueTemplate(source, evaluate, names)
             if "{{" not in source and "{%" not in source:
                 return ValueTemplate(source, lambda _context: source)
-            template = self._values.from_string(source)
+            template = env.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
         joined = _plain_text(source, _blank_none, self.max_chars)
         return ValueTemplate(source, joined or _capped(template, self.max_chars), names)
+
+
+def _absent_as_null(value: Any, context: Context) -> Any:
+    """A result with every undefined field (one the answer lacked) as None, at any depth; an
+    undefined top-level name is still the spec's mistake, and fails as in any template."""
+    if isinstance(value, Undefined):
+        name = getattr(value, "_undefined_name", None)
+        if getattr(value, "_undefined_obj", None) is missing and name not in context:
+            StrictUndefined(name=name)._fail_with_undefined_error()
+        return None
+    if isinstance(value, dict):
+        return {key: _absent_as_null(item, context) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_absent_as_null(item, context) for item in value]
+    return value
 
 
 def _plain_text(
