@@ -97,9 +97,88 @@ def test_national_cloud_hosts_come_from_the_form(
         connector,
         authority_host="https://login.microsoftonline.us",
         base_url="https://graph.microsoft.us/v1.0",
+        scopes=["https://graph.microsoft.us/.default"],
     )
     connector.run("get_calendar", {"user_id": "u1"}, auth=auth)
     assert _form(httpx2_mock.get_requests()[0])["scope"] == "https://graph.microsoft.us/.default"
+
+
+PROXY = "https://graph-proxy.contoso.com/v1.0"
+AUDIENCES = [
+    # (form values, the token request's audience parameter): base_url is where requests go,
+    # never what the token is for; the scopes say that.
+    (
+        {"scopes": ["https://graph.microsoft.com/.default"]},
+        {"scope": "https://graph.microsoft.com/.default"},
+    ),
+    ({}, {"scope": "https://graph.microsoft.com/.default"}),
+    (
+        {"scopes": ["https://graph.microsoft.us/.default"]},
+        {"scope": "https://graph.microsoft.us/.default"},
+    ),
+    (
+        {"api_version": "v1.0", "scopes": ["https://graph.microsoft.com/.default"]},
+        {"resource": "https://graph.microsoft.com"},
+    ),
+    (
+        {"api_version": "v1.0", "scopes": ["https://microsoftgraph.chinacloudapi.cn/.default"]},
+        {"resource": "https://microsoftgraph.chinacloudapi.cn"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "audience"), AUDIENCES)
+def test_the_token_is_for_the_api_the_scopes_name_whatever_the_base_url(
+    httpx2_mock: HTTPXMock,
+    connector: mscal.Connector,
+    values: dict[str, Any],
+    audience: dict[str, str],
+) -> None:
+    version = "v2.0/" if values.get("api_version", "v2.0") == "v2.0" else ""
+    token_url = f"https://login.microsoftonline.com/{TENANT}/oauth2/{version}token"
+    httpx2_mock.add_response(
+        url=token_url,
+        json={"access_token": APP_TOKEN, "token_type": "Bearer", "expires_in": 3600},
+    )
+    httpx2_mock.add_response(url=f"{PROXY}/users/u1/calendar", json={"id": "c"})
+
+    result = connector.run(
+        "get_calendar", {"user_id": "u1"}, auth=_app_auth(connector, base_url=PROXY, **values)
+    )
+
+    assert result == {"id": "c"}
+    token_request, graph_request = httpx2_mock.get_requests()
+    assert str(token_request.url) == token_url
+    assert _form(token_request) == {
+        "grant_type": "client_credentials",
+        "client_id": "app-123",
+        "client_secret": SECRET,
+        **audience,
+    }
+    assert str(graph_request.url) == f"{PROXY}/users/u1/calendar"
+    assert graph_request.headers["Authorization"] == f"Bearer {APP_TOKEN}"
+
+
+def test_delegated_scopes_are_asked_as_given_whatever_the_base_url(
+    connector: mscal.Connector,
+) -> None:
+    from mscal.auth.endpoints import oauth_endpoints
+
+    auth = connector.authentication(
+        {
+            "client_id": "app-123",
+            "tenant_id": TENANT,
+            "base_url": "http://127.0.0.1:8765/v1.0",
+            "scopes": ["https://graph.microsoft.com/Calendars.Read"],
+        }
+    )
+    params = oauth_endpoints(connector.spec, auth.values).token_params
+    assert params == {"scope": "https://graph.microsoft.com/Calendars.Read offline_access"}
+    # Bare scope names mean Graph to the identity platform; v1.0 asks for Graph as the resource.
+    values = {**auth.values, "api_version": "v1.0", "scopes": ["Calendars.Read"]}
+    assert oauth_endpoints(connector.spec, values).token_params == {
+        "resource": "https://graph.microsoft.com"
+    }
 
 
 def test_refresh_token_grant_with_offline_access_and_rotation(

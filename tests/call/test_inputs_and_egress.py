@@ -70,6 +70,16 @@ INVALID = [
     ("list_events", {"next_link": "not a url"}, "next_link", "format"),
     ("raw_http_request", {"endpoint": "me/calendars"}, "endpoint", "pattern"),
     ("raw_http_request", {"endpoint": "/me", "method": "TRACE"}, "method", "enum"),
+    # Graph reads no body on GET or DELETE: refused rather than sent (or silently dropped).
+    ("raw_http_request", {"endpoint": "/me/calendars", "body": "hello"}, "body", "not"),
+    (
+        "raw_http_request",
+        {"method": "DELETE", "endpoint": "/me/events/e1", "body_type": "json", "body": {}},
+        "body",
+        "not",
+    ),
+    ("raw_http_request", {"method": "GET", "endpoint": "/me", "body_type": "raw"}, "body", "not"),
+    ("raw_http_request", {"endpoint": "ftp://graph.microsoft.com/v1.0/me"}, "endpoint", "pattern"),
 ]
 
 
@@ -123,6 +133,10 @@ def test_cli_invalid_input_exits_2_naming_the_field(
 REFUSED_ENDPOINTS = [
     "https://evil.example/v1.0/me",
     "http://graph.microsoft.com/v1.0/me",
+    "https://graph.microsoft.com/beta/me",
+    "https://graph.microsoft.com:444/v1.0/me",
+    "https://user@graph.microsoft.com/v1.0/me",
+    "https://graph.microsoft.com/v1.0/me/../../beta/me",
     "//evil.example/me",
     "/../../me",
     "/me/../../beta/me",
@@ -183,6 +197,33 @@ def test_raw_request_relative_endpoint_reaches_base_url_with_the_token(
     request = httpx2_mock.get_request()
     assert request is not None
     assert request.headers["Authorization"] == f"Bearer {CANARY_TOKEN}"
+
+
+def test_raw_request_takes_a_full_url_on_the_configured_origin(
+    httpx2_mock: HTTPXMock, connector: mscal.Connector
+) -> None:
+    # A next link the local service (the configured base URL) returned, sent back verbatim.
+    link = "http://127.0.0.1:8765/v1.0/me/events?$top=3&$skip=3"
+    httpx2_mock.add_response(url=link, json={"value": [{"id": "e4"}]})
+    auth = connector.authentication(
+        {"base_url": "http://127.0.0.1:8765/v1.0"}, access_token=CANARY_TOKEN
+    )
+    result = connector.run("raw_http_request", {"endpoint": link}, auth=auth)
+    assert result["status_code"] == 200
+    assert result["body"] == {"value": [{"id": "e4"}]}
+    request = httpx2_mock.get_request()
+    assert request is not None
+    assert (request.method, str(request.url)) == ("GET", link)
+    assert request.headers["Authorization"] == f"Bearer {CANARY_TOKEN}"
+    # The same URL is another origin for a connection to Graph: refused, nothing sent.
+    with pytest.raises(mscal.InputError) as caught:
+        connector.run(
+            "raw_http_request",
+            {"endpoint": link},
+            auth=connector.authentication(access_token=CANARY_TOKEN),
+        )
+    assert (caught.value.field, caught.value.rule) == ("endpoint", "egress")
+    assert len(httpx2_mock.get_requests()) == 1
 
 
 @pytest.mark.parametrize(

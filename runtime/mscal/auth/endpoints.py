@@ -29,15 +29,18 @@ class OAuthEndpoints:
 
 
 def oauth_endpoints(spec: Spec, values: Mapping[str, Any]) -> OAuthEndpoints:
-    """Render the spec's OAuth 2.0 templates with the form's values (plus `resource`)."""
+    """Render the spec's OAuth 2.0 templates with the form's values (plus `resource`, rendered
+    first from the spec's `oauth2.resource`)."""
     oauth = spec.oauth2
     Origin.from_base_url(str(values["authority_host"]))  # https (or loopback http) only
-    context = {
+    context: dict[str, Any] = {
         **{f.key: None for f in spec.auth_fields if not f.secret},
         **values,
-        "resource": _origin_of(str(values["base_url"])),
+        "resource": None,
     }
     templates = Templates({})
+    if "resource" in oauth:  # what the token is for, from the form (never where requests go)
+        context["resource"] = render(templates.value(oauth["resource"]), context)
     params = token_params_for(oauth["token_params"], values)
     return OAuthEndpoints(
         authorize_url=str(render(templates.value(oauth["authorize_url"]), context)),
@@ -83,9 +86,3 @@ def _oauth_message(exc: Exception, advice: Mapping[str, Any] | None = None) -> s
     code = re.match(advice["code_pattern"], description) if advice else None
     tip = advice["codes"].get(code.group(1)) if advice and code else None
     return f"{message} To fix: {' '.join(tip.split())}." if tip else message
-
-
-def _origin_of(base_url: str) -> str:
-    url = httpx2.URL(base_url)
-    port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.host}{port}"

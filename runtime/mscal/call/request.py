@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx2
 from jinja2 import TemplateError
 
-from mscal.call.guard import Origin, check_headers, check_method, check_path
+from mscal.call.guard import Origin, check_headers, check_method, check_path, check_url
 from mscal.errors import EgressError, InputError, SpecError
 from mscal.spec.load import Operation
 from mscal.templates.render import TemplateOutputError, Templates, render
@@ -73,7 +73,7 @@ class RequestBuilder:
             raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
         headers = {name: value for name, value in headers.items() if value}
         try:
-            url = origin.join(path)
+            url = _absolute(path, origin)
         except EgressError as exc:
             raise InputError(_culprit(context), "egress", str(exc)) from None
         try:
@@ -105,6 +105,15 @@ class RequestBuilder:
         return request
 
 
+def _absolute(path: str, origin: Origin) -> str:
+    """The URL of a rendered path. Only a `raw_path` value can make it a full URL (others are
+    percent-encoded, so they cannot spell a scheme), and then only one on the connection's
+    origin and under its base path, as a next link must be."""
+    if path.lower().startswith(("https://", "http://")):
+        return str(check_url(path, origin))
+    return origin.join(path)
+
+
 def _largest(context: Mapping[str, Any]) -> str:
     """The input that contributes most to an oversized body, to name in the error."""
     sizes = {name: len(json.dumps(value, default=str)) for name, value in context.items() if value}
@@ -114,7 +123,9 @@ def _largest(context: Mapping[str, Any]) -> str:
 def to_request(parts: RequestParts, default_headers: Mapping[str, str]) -> httpx2.Request:
     headers = {**default_headers, **parts.headers}
     params = {key: _query_value(value) for key, value in parts.query.items()}
-    if "?" in parts.url:  # a raw endpoint's own query string: merge, do not replace
+    if "?" in parts.url and not params:  # a raw endpoint's own query string (a next link): verbatim
+        url = httpx2.URL(parts.url)
+    elif "?" in parts.url:  # merge, do not replace
         url = httpx2.URL(parts.url).copy_merge_params(params)
     else:
         url = httpx2.URL(parts.url, params=params or None)

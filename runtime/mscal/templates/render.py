@@ -96,6 +96,16 @@ def _base64_size(value: str | None) -> int:
     return len(text) * 3 // 4 - text[-2:].count("=")
 
 
+def _resource_of(scopes: Iterable[Any] | str | None) -> str | None:
+    """The origin the first scope written as a URL names (https://graph.microsoft.com in
+    https://graph.microsoft.com/.default), None when no scope names one."""
+    for scope in [scopes] if isinstance(scopes, str) else scopes or ():
+        scheme, separator, rest = str(scope).partition("://")
+        if separator and scheme and rest.split("/", 1)[0]:
+            return f"{scheme}://{rest.split('/', 1)[0]}"
+    return None
+
+
 def _new_uuid() -> str:
     return str(uuid.uuid4())
 
@@ -109,6 +119,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "raw_path": _raw_path,
     "base64_decode": _base64_decode,
     "base64_size": _base64_size,
+    "resource_of": _resource_of,
 }
 
 
