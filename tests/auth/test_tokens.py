@@ -16,6 +16,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
+from mscal.auth.endpoints import oauth_endpoints
 from mscal.auth.oauth2 import OAuth2Tokens
 from mscal.auth.tokens import StaticToken
 from mscal.secret import Secret
@@ -162,8 +163,6 @@ def test_the_token_is_for_the_api_the_scopes_name_whatever_the_base_url(
 def test_delegated_scopes_are_asked_as_given_whatever_the_base_url(
     connector: mscal.Connector,
 ) -> None:
-    from mscal.auth.endpoints import oauth_endpoints
-
     auth = connector.authentication(
         {
             "client_id": "app-123",
