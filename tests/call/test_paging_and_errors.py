@@ -54,7 +54,63 @@ def test_max_items_stops_once_enough_are_collected(
 ) -> None:
     httpx2_mock.add_response(url=PAGE_1, json={"value": [1, 2], "@odata.nextLink": PAGE_2})
     httpx2_mock.add_response(url=PAGE_2, json={"value": [3, 4], "@odata.nextLink": PAGE_3})
-    assert run("list_events", {"max_items": 3}) == {"value": [1, 2, 3], "next_link": PAGE_3}
+    # Stopped inside page 2: the link resumes at its item 4, not at page 3 (which would lose 4).
+    resume = f"{PAGE_2}#mscal-skip=1"
+    assert run("list_events", {"max_items": 3}) == {"value": [1, 2, 3], "next_link": resume}
+    assert len(httpx2_mock.get_requests()) == 2
+
+
+def test_a_resume_link_starts_right_after_the_last_item_returned(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    _pages(httpx2_mock, prefer='outlook.timezone="UTC"')
+    httpx2_mock.add_response(url=PAGE_2, json={"value": [3, 4], "@odata.nextLink": PAGE_3})
+    seen: list[Any] = []
+    result = run("list_events", {"max_items": 3, "time_zone": "UTC"})
+    seen += result["value"]
+    # Page 2 again (the fragment is never sent), less the item already returned.
+    result = run(
+        "list_events", {"next_link": result["next_link"], "max_items": 1, "time_zone": "UTC"}
+    )
+    assert result == {"value": [4], "next_link": PAGE_3}
+    seen += result["value"]
+    result = run(
+        "list_events", {"next_link": result["next_link"], "max_items": 5, "time_zone": "UTC"}
+    )
+    assert result == {"value": [5], "next_link": None}
+    seen += result["value"]
+    assert seen == [1, 2, 3, 4, 5]
+    sent = [str(r.url) for r in httpx2_mock.get_requests()]
+    assert sent == [PAGE_1, PAGE_2, PAGE_2, PAGE_3]
+    assert all(r.headers["Prefer"] == 'outlook.timezone="UTC"' for r in httpx2_mock.get_requests())
+
+
+def test_a_resume_inside_a_resumed_page_adds_up(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    httpx2_mock.add_response(url=PAGE_2, json={"value": [3, 4, 5, 6], "@odata.nextLink": PAGE_3})
+    result = run("list_events", {"next_link": f"{PAGE_2}#mscal-skip=1", "max_items": 2})
+    assert result == {"value": [4, 5], "next_link": f"{PAGE_2}#mscal-skip=3"}
+    assert [str(r.url) for r in httpx2_mock.get_requests()] == [PAGE_2]
+
+
+def test_a_listing_resumes_from_its_link_alone(
+    httpx2_mock: HTTPXMock, run: Callable[..., Any]
+) -> None:
+    # The dates (and the event) the first request needed are in the link.
+    view = f"{GRAPH}/me/calendarView?startDateTime=2026-11-23T00%3A00%3A00Z&%24skip=10"
+    instances = f"{GRAPH}/me/events/e1/instances?startDateTime=a&%24skip=10"
+    httpx2_mock.add_response(url=view, json={"value": [11]})
+    httpx2_mock.add_response(url=instances, json={"value": [12]})
+    assert run("list_calendar_view", {"next_link": view}) == {"value": [11], "next_link": None}
+    assert run("list_event_instances", {"next_link": instances}) == {
+        "value": [12],
+        "next_link": None,
+    }
+    # Without a link they are still required, and nothing is sent.
+    with pytest.raises(mscal.InputError) as caught:
+        run("list_calendar_view", {"end_date_time": "2026-11-30T00:00:00Z"})
+    assert (caught.value.field, caught.value.rule) == ("start_date_time", "required")
     assert len(httpx2_mock.get_requests()) == 2
 
 

@@ -9,11 +9,19 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
+
 from mscal.call.error_mapping import ErrorHints
 from mscal.call.flow import follow_link
 from mscal.call.guard import Origin
 from mscal.call.limits import Limits
-from mscal.call.paging import FOLLOW_ALL, MAX_ITEMS, Paginator, paginator_from_spec
+from mscal.call.paging import (
+    FOLLOW_ALL,
+    MAX_ITEMS,
+    Paginator,
+    paginator_from_spec,
+    split_resume_link,
+)
 from mscal.call.request import RequestBuilder
 from mscal.call.retry import RetryPolicy
 from mscal.call.steps import Call, Upload
@@ -65,7 +73,14 @@ class CompiledOperation:
     ) -> Call:
         """Validate and render; raises InputError before anything could be sent."""
         limits = limits or self.limits
-        values = self.validator.validate(inputs, max_depth=limits.input_depth)
+        resume = None
+        if self.paginator is not None and isinstance(inputs, Mapping):
+            resume = next((inputs[k] for k in self.paginator.resume_inputs if inputs.get(k)), None)
+        # A link to resume from says the rest (owner, dates, query), so what the operation
+        # requires for a first request is not required then.
+        values = self.validator.validate(
+            inputs, max_depth=limits.input_depth, resuming=resume is not None
+        )
         headers = self.defaults.headers
         client_request_id = None
         if self.defaults.request_id_header:
@@ -74,18 +89,24 @@ class CompiledOperation:
             client_request_id = str(uuid.uuid4())
             headers = {**headers, self.defaults.request_id_header: client_request_id}
         context = self.builder.context(values)
+        skip_first = 0
         with output_cap(limits.template_chars):  # the operation's or the session's cap
-            request = self.builder.build(
-                values, origin, headers, max_body_bytes=limits.body_bytes, context=context
-            )
+            if resume is None:
+                request = self.builder.build(
+                    values, origin, headers, max_body_bytes=limits.body_bytes, context=context
+                )
+            else:
+                # The link, with the operation's headers (Prefer: time zone, body format...).
+                link, skip_first = split_resume_link(str(resume))
+                first = httpx2.Request(
+                    "GET", origin.join("/"), headers={**headers, **self.builder.headers(context)}
+                )
+                request = follow_link(first, link, origin)
         follow = False
         max_items = None
         if self.paginator is not None:
             max_items = values.get(MAX_ITEMS)
             follow = bool(values.get(FOLLOW_ALL)) or max_items is not None
-            resume = next((values[k] for k in self.paginator.resume_inputs if values.get(k)), None)
-            if resume:
-                request = follow_link(request, resume, origin)
         return Call(
             operation=self.operation.name,
             request=request,
@@ -97,6 +118,7 @@ class CompiledOperation:
             paginator=self.paginator,
             follow_pages=follow,
             max_items=max_items,
+            skip_first=skip_first,
             result=self.result,
             upload=self.upload,
             idempotent=self.operation.idempotent,

@@ -17,7 +17,7 @@ import httpx2
 
 from mscal.call.exchange import NOT_CARRIED, exchange
 from mscal.call.guard import Origin, check_upload_url, check_url
-from mscal.call.paging import PageTracker, Paginator
+from mscal.call.paging import PageTracker, Paginator, resume_link
 from mscal.call.steps import Budget, Call, Flow, Page, PageFlow, Step, Upload
 from mscal.errors import ConnectorError, EgressError, PagingError, SpecError, TransportError
 from mscal.templates.render import output_cap, render
@@ -79,6 +79,7 @@ def _steps(call: Call) -> Flow:
 def _pages(call: Call, budget: Budget, paginator: Paginator) -> PageFlow:
     tracker = PageTracker(follow=call.follow_pages, max_items=call.max_items)
     request = call.request
+    skip = call.skip_first  # items of the first page an earlier run already returned
     captured: dict[str, Any] | None = None
     while True:
         try:
@@ -90,14 +91,20 @@ def _pages(call: Call, budget: Budget, paginator: Paginator) -> PageFlow:
             stopped = PagingError(
                 f"paging stopped after {tracker.count} items: {exc}",
                 collected=tracker.count,
-                resume_link=str(request.url),
+                resume_link=resume_link(str(request.url), skip),
             )
             stopped.request_id, stopped.date = exc.request_id, exc.date
             raise stopped from exc
         page = _body(response)
         if captured is None:
             captured = paginator.captured(page)
-        items, link = tracker.add(paginator.items(page), paginator.next_link(page))
+        items, link = tracker.add(
+            paginator.items(page)[skip:],
+            paginator.next_link(page),
+            page_url=str(request.url),
+            skipped=skip,
+        )
+        skip = 0
         yield Page(items)
         if link is None:
             rest: dict[str, Any] = {"next_link": tracker.next_link, **captured}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -10,6 +11,24 @@ from mscal.errors import PagingError
 
 # Inputs the runtime's pager reads by these names (the spec's paging trait declares them).
 FOLLOW_ALL, MAX_ITEMS = "all_pages", "max_items"
+# A next link returned after `max_items` stopped inside a page is that page's own link with
+# how many of its items were already handed out, in the fragment (never sent: the runtime
+# strips it and skips that many items of the page). So a resume starts right after the last
+# item returned, whatever the service's links look like ($skip, an opaque $skiptoken).
+_RESUME_MARK = re.compile(r"#mscal-skip=(?P<skip>[0-9]{1,9})$")
+
+
+def resume_link(page_url: str, skip: int) -> str:
+    """The link to resume a listing from: the page, less the `skip` items already returned."""
+    return f"{page_url.split('#', 1)[0]}#mscal-skip={skip}" if skip else page_url
+
+
+def split_resume_link(link: str) -> tuple[str, int]:
+    """A resume link as the page URL to fetch and how many of its first items to skip."""
+    mark = _RESUME_MARK.search(link)
+    if mark is None:
+        return link, 0
+    return link[: mark.start()], int(mark.group("skip"))
 
 
 class Paginator(Protocol):
@@ -95,14 +114,24 @@ class PageTracker:
         self.next_link: str | None = None
         self._seen: set[str] = set()
 
-    def add(self, items: list[Any], next_link: str | None) -> tuple[list[Any], str | None]:
-        """Record a page: the items to hand out (cut at max_items), and the link to fetch next
-        (None when done)."""
+    def add(
+        self,
+        items: list[Any],
+        next_link: str | None,
+        *,
+        page_url: str | None = None,
+        skipped: int = 0,
+    ) -> tuple[list[Any], str | None]:
+        """Record a page (`items` are what is left of it after `skipped` of its first items):
+        the items to hand out (cut at max_items), and the link to fetch next (None when done).
+        A cut inside the page leaves `next_link` pointing at the rest of this page."""
         self.next_link = next_link
         if self.max_items is not None and self.count + len(items) >= self.max_items:
-            items = items[: self.max_items - self.count]
-            self.count += len(items)
-            return items, None
+            kept = items[: self.max_items - self.count]
+            self.count += len(kept)
+            if len(kept) < len(items) and page_url is not None:
+                self.next_link = resume_link(page_url, skipped + len(kept))
+            return kept, None
         self.count += len(items)
         if not self.follow or next_link is None:
             return items, None

@@ -61,28 +61,37 @@ class RequestBuilder:
             method = check_method(str(render(self._method, context)))
             path = render(self._path, context)
             query = _as_mapping(render(self._query, context), "query")
-            headers = {
-                str(name): _header_value(value)
-                for name, value in _as_mapping(render(self._headers, context), "headers").items()
-            }
+            headers = self._rendered_headers(context)
             body_type = str(render(self._body_type, context) or "none")
             body = render(self._body, context) if self._has_body else None
         except TemplateOutputError as exc:
             raise InputError(_largest(context), "size", f"{exc} (limits.template_chars)") from None
         except TemplateError as exc:
             raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
-        headers = {name: value for name, value in headers.items() if value}
         try:
             url = _absolute(path, origin)
         except EgressError as exc:
             raise InputError(_culprit(context), "egress", str(exc)) from None
-        try:
-            check_headers(headers)
-        except EgressError as exc:
-            raise InputError("headers", "egress", str(exc)) from None
+        headers = _checked(headers)
         if body_type not in BODY_TYPES:
             raise InputError("body_type", "enum", f"must be one of {', '.join(sorted(BODY_TYPES))}")
         return RequestParts(method, url, query, headers, body_type, body)
+
+    def headers(self, context: Mapping[str, Any]) -> dict[str, str]:
+        """Only the operation's headers (checked), for a listing resumed from a link that
+        already says everything else."""
+        try:
+            return _checked(self._rendered_headers(context))
+        except TemplateOutputError as exc:
+            raise InputError(_largest(context), "size", f"{exc} (limits.template_chars)") from None
+        except TemplateError as exc:
+            raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
+
+    def _rendered_headers(self, context: Mapping[str, Any]) -> dict[str, str]:
+        return {
+            str(name): _header_value(value)
+            for name, value in _as_mapping(render(self._headers, context), "headers").items()
+        }
 
     def build(
         self,
@@ -103,6 +112,16 @@ class RequestBuilder:
                 f"{max_body_bytes} are sent (limits.body_bytes)",
             )
         return request
+
+
+def _checked(headers: dict[str, str]) -> dict[str, str]:
+    """The headers that have a value, refused as a whole if one may not be sent."""
+    headers = {name: value for name, value in headers.items() if value}
+    try:
+        check_headers(headers)
+    except EgressError as exc:
+        raise InputError("headers", "egress", str(exc)) from None
+    return headers
 
 
 def _absolute(path: str, origin: Origin) -> str:

@@ -79,6 +79,8 @@ class Call:
     paginator: Paginator | None = None
     follow_pages: bool = False
     max_items: int | None = None
+    # Items of the first page to skip: a resumed listing's earlier run already returned them.
+    skip_first: int = 0
     result: Compiled | None = None
     upload: Upload | None = None
     idempotent: bool = False

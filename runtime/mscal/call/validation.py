@@ -33,6 +33,8 @@ class InputValidator:
             dict(resolved), registry=registry, format_checker=FORMAT_CHECKER
         )
         self._compiled = None if python_only else CompiledSchema(resolved, registry)
+        self._resolved, self._registry, self._python_only = resolved, registry, python_only
+        self._resuming: InputValidator | None = None
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
         self._defaults = {
@@ -41,8 +43,15 @@ class InputValidator:
             if isinstance(prop, dict) and "default" in prop
         }
 
-    def validate(self, inputs: Any, *, max_depth: int = 64) -> dict[str, Any]:
-        """Return the inputs with top-level defaults applied, or raise InputError."""
+    def validate(
+        self, inputs: Any, *, max_depth: int = 64, resuming: bool = False
+    ) -> dict[str, Any]:
+        """Return the inputs with top-level defaults applied, or raise InputError.
+
+        `resuming`: a listing continues from a link, so the inputs the first request requires
+        are not required (every other rule still holds)."""
+        if resuming and self._resolved.get("required"):
+            return self._without_required().validate(inputs, max_depth=max_depth)
         if not isinstance(inputs, Mapping):
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
@@ -53,6 +62,12 @@ class InputValidator:
         if error is not None:
             raise describe_error(error, self._known)
         return merged
+
+    def _without_required(self) -> InputValidator:
+        if self._resuming is None:  # built on the first resumed call only
+            relaxed = {k: v for k, v in self._resolved.items() if k != "required"}
+            self._resuming = InputValidator(relaxed, self._registry, python_only=self._python_only)
+        return self._resuming
 
 
 def check_depth(inputs: Mapping[str, Any], max_depth: int) -> None:
