@@ -24,6 +24,19 @@ def _is_date_time(value: object) -> bool:
     return "T" in value or " " in value
 
 
+def _is_local_date_time(value: object) -> bool:
+    # Graph's dateTimeTimeZone.dateTime: a wall-clock time with no offset (the zone is beside
+    # it). The shape is the schema's pattern; this refuses a day that does not exist
+    # (2026-02-30, 2026-12-32), which Graph would answer with a 400 after a round trip.
+    if not isinstance(value, str):
+        return True
+    try:
+        parsed = dt.datetime.fromisoformat(value[:19])
+    except ValueError:
+        return False
+    return parsed.tzinfo is None
+
+
 def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -47,6 +60,7 @@ def _is_uri(value: object) -> bool:
 # The formats checked; any other `format` in a schema is an annotation only.
 FORMATS: dict[str, Callable[[object], bool]] = {
     "date-time": _is_date_time,
+    "local-date-time": _is_local_date_time,
     "date": _is_date,
     "uri": _is_uri,
 }
@@ -55,6 +69,7 @@ for _name, _check in FORMATS.items():
     FORMAT_CHECKER.checks(_name)(_check)
 FORMAT_DESCRIPTIONS = {
     "date-time": "an ISO 8601 date and time, e.g. 2026-11-23T09:00:00Z",
+    "local-date-time": "a date and time that exists, with no offset, e.g. 2026-11-24T09:30:00",
     "date": "an ISO 8601 date, e.g. 2026-11-23",
     "uri": "an absolute URL",
 }

@@ -134,17 +134,33 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
             path, "enum", f"must be one of {', '.join(map(str, value))}, got {_shown(instance)}"
         )
     if rule == "pattern":
-        return InputError(path, "pattern", f"{_shown(instance)} does not match the pattern {value}")
+        # A raw regular expression tells a person little: say it is not in the expected form
+        # and show the schema's own example when it has one (every shipped pattern does).
+        example = _example(error.schema)
+        return InputError(
+            path,
+            "pattern",
+            f"{_shown(instance)} is not in the expected form"
+            + (f", e.g. {example}" if example else f" (the pattern {value})"),
+        )
     if rule in {"maxLength", "minLength"} and isinstance(instance, str):
         bound = "at most" if rule == "maxLength" else "at least"
-        return InputError(
-            path, rule, f"must be {bound} {value} characters long, got {len(instance)}"
-        )
+        unit = "character" if value == 1 else "characters"
+        return InputError(path, rule, f"must be {bound} {value} {unit} long, got {len(instance)}")
     if rule == "minProperties":
         return InputError(
             path, rule, f"needs at least {value} propert{'y' if value == 1 else 'ies'}"
         )
     return InputError(path, rule, error.message)
+
+
+def _example(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return str(examples[0])
+    return None
 
 
 def _shown(value: Any) -> str:
