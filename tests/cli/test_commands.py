@@ -121,7 +121,7 @@ def test_describe_inlines_every_ref(cli: Callable[..., CliResult]) -> None:
 
 
 def test_describe_one_operation(cli: Callable[..., CliResult]) -> None:
-    described = cli("describe", "list_calendar_view").json()
+    described = cli("describe", "list_calendar_view", "--json").json()
     assert described["input_schema"]["required"] == ["start_date_time", "end_date_time"]
     assert described["input_schema"]["properties"]["all_pages"]["default"] is False
     assert described["output_schema"]["properties"]["value"]["items"]["title"] == "event"

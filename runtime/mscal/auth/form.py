@@ -71,7 +71,7 @@ class Authentication:
         return cls(
             values=plain,
             secrets=secrets,
-            access_token=Secret(access_token) if access_token else None,
+            access_token=Secret(bare_token(access_token)) if access_token else None,
             refresh_token=Secret(refresh_token) if refresh_token else None,
             expires_at=expires_at,
         )
@@ -84,3 +84,13 @@ class Authentication:
         shown = {**self.values, **{k: str(v) for k, v in self.secrets.items()}}
         tokens = [name for name in ("access_token", "refresh_token") if getattr(self, name)]
         return f"Authentication({shown!r}, tokens={tokens})"
+
+
+def bare_token(token: str) -> str:
+    """A token as pasted from a header or a tool: without a `Bearer ` prefix or the spaces and
+    quotes around it (the runtime adds the scheme itself)."""
+    text = token.strip().strip('"').strip()
+    scheme, _, rest = text.partition(" ")
+    if scheme.lower() == "bearer" and rest.strip():
+        return rest.strip()
+    return text

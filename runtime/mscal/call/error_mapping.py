@@ -3,6 +3,7 @@ and the advice the spec attaches to particular errors (`defaults.error_hints`)."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,16 @@ class ErrorHint:
     codes: frozenset[str]
     hint: str
     kind: type[GraphError] = GraphError
+    # Graph reuses codes (BadRequest, InvalidAuthenticationToken) for unrelated failures:
+    # a pattern over the message tells them apart.
+    message: re.Pattern[str] | None = None
 
-    def matches(self, status: int, code: str | None) -> bool:
-        return status == self.status and (not self.codes or (code or "") in self.codes)
+    def matches(self, status: int, code: str | None, message: str = "") -> bool:
+        return (
+            status == self.status
+            and (not self.codes or (code or "") in self.codes)
+            and (self.message is None or self.message.search(message) is not None)
+        )
 
 
 ErrorHints = tuple[ErrorHint, ...]
@@ -36,6 +44,7 @@ def hints_from_spec(raw: Sequence[Mapping[str, Any]] | None) -> ErrorHints:
             codes=frozenset(entry.get("codes") or ()),
             hint=str(entry["hint"]),
             kind=ERROR_TYPES[entry["type"]] if entry.get("type") else GraphError,
+            message=re.compile(entry["message"], re.IGNORECASE) if entry.get("message") else None,
         )
         for entry in raw or ()
     )
@@ -66,7 +75,8 @@ def graph_error(
         return None
 
     code = first("code")
-    advice = next((h for h in hints if h.matches(response.status_code, code)), None)
+    message = first("message") or _fallback_message(response)
+    advice = next((h for h in hints if h.matches(response.status_code, code, message)), None)
     kind = advice.kind if advice else GraphError
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     hint = advice.hint if advice else None
@@ -75,7 +85,7 @@ def graph_error(
     return kind(
         status_code=response.status_code,
         code=code,
-        message=first("message") or _fallback_message(response),
+        message=message,
         request_id=first("request_id"),
         client_request_id=client_request_id,
         date=first("date"),

@@ -69,7 +69,7 @@ def exchange(
                     budget.waited += delay
                     attempt += 1
                     continue
-            raise TransportError(f"{failure}: {exc}") from None
+            raise TransportError(f"{failure}: {exc}{_where(request, exc)}") from None
         if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
             redirects += 1
             request, credentials = _redirected(call, request, response, redirects)
@@ -159,6 +159,18 @@ def _redirected(
     not_carried = NOT_CARRIED - {b"content-type"} if content else NOT_CARRIED
     headers = [(k, v) for k, v in request.headers.raw if k.lower() not in not_carried]
     return httpx2.Request(method, url, headers=headers, content=content), True
+
+
+def _where(request: httpx2.Request, exc: httpx2.TransportError) -> str:
+    """Which host and port could not be reached, and what to check."""
+    if not isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout)):
+        return ""
+    url = request.url
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return (
+        f" (could not connect to {url.host} port {port}: check the base URL, that the "
+        "service is running there, and any proxy settings)"
+    )
 
 
 def _may_resend(request: httpx2.Request, exc: httpx2.TransportError, idempotent: bool) -> bool:

@@ -112,8 +112,18 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
         allowed = set((schema.get("properties") if isinstance(schema, dict) else None) or known)
         unexpected = sorted(name for name in instance if name not in allowed)
         field = _join(path, unexpected[0]) if unexpected else path
-        hint = f" (known inputs: {', '.join(sorted(allowed))})" if allowed and not path else ""
-        return InputError(field, "unknown", f"is not a known input{hint}")
+        hint = ""
+        if allowed and unexpected:
+            # Imported here: only a mistyped name needs the fuzzy matcher.
+            from mscal.spelling import closest, either  # noqa: PLC0415
+
+            near = closest(unexpected[0], allowed)
+            if near:
+                hint = f"; did you mean {either(near)}?"
+            elif not path:
+                hint = f" (known inputs: {', '.join(sorted(allowed))})"
+        what = "input" if not path else "property"
+        return InputError(field, "unknown", f"is not a known {what}{hint}")
     if rule == "not" and isinstance(value, dict) and "required" in value:
         first, *others = value["required"]
         return InputError(

@@ -8,7 +8,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mscal.cli.usage import TOKEN_ENV, Parser, UsageError
+from mscal.cli.usage import (
+    EXIT_CODES,
+    TOKEN_ENV,
+    HelpRequested,
+    Parser,
+    SpecHelp,
+    UsageError,
+    VersionAction,
+)
 from mscal.errors import ConnectorError
 
 # Each command's module is imported only when that command runs (inside `_dispatch`), so
@@ -16,7 +24,12 @@ from mscal.errors import ConnectorError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="mscal", description="Microsoft Calendar connector for Microsoft Graph.")
+    parser = Parser(
+        prog="mscal",
+        description="Microsoft Calendar connector for Microsoft Graph.",
+        epilog=f"{_FIRST_STEPS}\n\n{EXIT_CODES}",
+    )
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument(
         "--spec", metavar="PATH", help="a connector directory (default: the shipped one)"
     )
@@ -25,13 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("operations", help="list the operations, grouped")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
-    describe = commands.add_parser("describe", help="the resolved description a builder renders")
+    describe = commands.add_parser(
+        "describe",
+        help="one operation's inputs and output, or the whole description a builder renders",
+        epilog="examples:\n  mscal describe create_event          # inputs, an example, the output\n"
+        "  mscal describe create_event --json   # the resolved JSON a builder renders\n"
+        "  mscal describe                       # the whole connector, as JSON",
+    )
     describe.add_argument("operation", nargs="?")
     describe.add_argument(
         "--json", action="store_true", help="print JSON (the default for a whole connector)"
     )
 
-    run = commands.add_parser("run", help="run one operation and print its result as JSON")
+    run = commands.add_parser(
+        "run",
+        help="run one operation and print its result as JSON",
+        add_help=False,
+        epilog=_RUN_EXAMPLES + "\n\n" + EXIT_CODES,
+    )
+    run.add_argument("-h", "--help", action=SpecHelp)
     run.add_argument("operation")
     run.add_argument("--input", metavar="JSON", help="inputs as JSON, or @file.json")
     run.add_argument(
@@ -39,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="one input (dotted keys for nested values); repeatable",
+        help="one input; dotted keys for nested values (a literal dot as \\.), VALUE @FILE "
+        "reads a file (base64 for file contents); repeatable",
     )
     run.add_argument(
         "--input-file",
@@ -66,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_watch_parsers(commands, Parser)
 
-    sandbox = commands.add_parser("sandbox", help="serve the local Microsoft Graph service")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the local Microsoft Graph service",
+        epilog="examples:\n  mscal sandbox --seed                 # prints how to sign in against it\n"
+        "  mscal sandbox --seed --db :memory: --port 9000 --quiet",
+    )
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: loopback)"
     )
@@ -108,7 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the time zone to show the week in (Windows or IANA name)",
     )
 
-    lint = commands.add_parser("lint", help="check a connector spec")
+    lint = commands.add_parser(
+        "lint",
+        help="check a connector spec",
+        epilog="examples:\n  mscal lint                       # the shipped spec\n"
+        "  mscal lint my-fork --format sarif > lint.sarif\n\n"
+        "exit status: 0 no errors, 1 errors found, 2 usage",
+    )
     lint.add_argument("path", nargs="?", help="a connector directory or its connector.yaml")
     lint.add_argument(
         "--format",
@@ -129,9 +166,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_FIRST_STEPS = """first steps:
+  mscal sandbox --seed &               # a local Graph service; prints how to sign in
+  mscal auth add Local --sandbox http://127.0.0.1:8765
+  mscal run list_calendars --auth Local
+  mscal operations                     # what there is
+  mscal run create_event --help        # one operation's inputs, with an example"""
+
+_RUN_EXAMPLES = """examples:
+  mscal run list_calendars --auth Local
+  mscal run get_event --set event_id=AAMk... --token "$TOKEN"
+  mscal run create_event --set event=@event.json --auth Local
+  mscal run create_event --set event.subject=Standup \\
+      --set event.start.dateTime=2026-11-24T09:30:00 --set event.end.dateTime=2026-11-24T10:00:00
+  mscal run add_event_attachment --set event_id=AAMk... \\
+      --set 'attachment.@odata\\.type=#microsoft.graph.fileAttachment' \\
+      --set attachment.name=agenda.pdf --set attachment.contentBytes=@agenda.pdf
+  mscal run create_event --input-file events.jsonl --results created.jsonl
+
+--set KEY=VALUE: dotted keys set nested values; write a literal dot in a key as \\.
+VALUE @PATH reads the file (JSON for objects and lists; base64 for contentBytes and other
+base64 inputs); @@ starts a value with a literal @."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except HelpRequested as asked:
+            return _spec_help(asked, argv)
         return int(_dispatch(args))
     except ConnectorError as exc:
         print(f"mscal: error: {exc}", file=sys.stderr)
@@ -142,6 +205,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`mscal ... | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _spec_help(asked: HelpRequested, argv: Sequence[str] | None) -> int:
+    """A help page that needs the spec: `run OPERATION --help`, `auth add --help`."""
+    from mscal.cli.explain import auth_fields_text, operation_text  # noqa: PLC0415
+    from mscal.connector import load_connector  # noqa: PLC0415
+
+    text = asked.parser.format_help()
+    connector = load_connector(_spec_option(sys.argv[1:] if argv is None else argv))
+    operation = getattr(asked.namespace, "operation", None)
+    if operation:
+        text += "\n" + operation_text(connector.describe(operation)) + "\n"
+    elif hasattr(asked.namespace, "operation"):
+        text += "\nmscal run OPERATION --help lists that operation's inputs.\n"
+    else:
+        text += "\n" + auth_fields_text(connector.spec.auth_fields) + "\n"
+    sys.stdout.write(text)
+    return 0
+
+
+def _spec_option(argv: Sequence[str]) -> str | None:
+    # The top-level --spec, read again: a subcommand's parser does not see it.
+    for index, arg in enumerate(argv):
+        if arg == "--spec" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--spec="):
+            return arg.removeprefix("--spec=")
+    return None
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -163,7 +254,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "operations":
         return run.list_operations(connector, as_json=args.json)
     if args.command == "describe":
-        return run.describe_operation(connector, args.operation)
+        return run.describe_operation(connector, args.operation, as_json=args.json)
     if args.command in ("triggers", "watch"):
         from mscal.cli import watch  # noqa: PLC0415
 

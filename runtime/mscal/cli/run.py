@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 from pathlib import Path
@@ -35,11 +36,17 @@ def list_operations(connector: Connector, *, as_json: bool) -> int:
     return 0
 
 
-def describe_operation(connector: Connector, operation: str | None) -> int:
+def describe_operation(connector: Connector, operation: str | None, *, as_json: bool) -> int:
     if operation is not None and operation in connector.spec.triggers:
         print_json(connector.describe_trigger(operation))
         return 0
-    print_json(connector.describe(operation))
+    if operation is None or as_json:
+        print_json(connector.describe(operation))
+        return 0
+    # Imported here: only the human view needs the text layout.
+    from mscal.cli.explain import operation_text  # noqa: PLC0415
+
+    print(operation_text(connector.describe(operation)))
     return 0
 
 
@@ -96,25 +103,63 @@ def _read_inputs(raw: str | None) -> dict[str, Any]:
             raw = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--input: cannot read {source}: {exc.strerror}") from None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            "",
-            "json",
-            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-        ) from None
+    value = _parse_json(raw, "", source)
     if not isinstance(value, dict):
         raise InputError("", "type", f"{source} must be a JSON object of inputs")
     return value
 
 
+def _parse_json(text: str, field: str, source: str | None) -> Any:
+    """JSON, or an InputError saying where the syntax breaks (line, column and the text there);
+    `source` names the file or flag the text came from when it is not the field itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        lines = text.splitlines()
+        line = lines[exc.lineno - 1] if exc.lineno <= len(lines) else ""
+        near = line[max(0, exc.colno - 21) : exc.colno + 20]
+        where = (
+            "at the end (is something not closed?)"
+            if exc.pos >= len(text.rstrip())
+            else f"at line {exc.lineno} column {exc.colno}"
+            + (f", near {near!r}" if near.strip() else "")
+        )
+        raise InputError(
+            field,
+            "json",
+            f"{source + ' ' if source else ''}is not valid JSON: {exc.msg} {where}",
+        ) from None
+
+
+def split_key(key: str) -> list[str]:
+    r"""A dotted key's parts; `\.` is a dot inside a part (`attachment.@odata\.type`)."""
+    parts = [""]
+    index = 0
+    while index < len(key):
+        char = key[index]
+        if char == "\\" and key[index + 1 : index + 2] in {".", "\\"}:
+            parts[-1] += key[index + 1]
+            index += 2
+            continue
+        if char == ".":
+            parts.append("")
+        else:
+            parts[-1] += char
+        index += 1
+    return parts
+
+
 def _assign(inputs: dict[str, Any], assignment: str, schema: dict[str, Any]) -> None:
-    """Apply `key=value`; values of non-string inputs are read as JSON (lists also as a,b,c)."""
+    """Apply `key=value`; values of non-string inputs are read as JSON (lists also as a,b,c);
+    `@path` reads the value from a file."""
     key, sep, text = assignment.partition("=")
     if not sep or not key:
         raise UsageError(f"--set {assignment!r}: expected KEY=VALUE")
-    path = key.split(".")
+    path = split_key(key)
+    if any(not part for part in path):
+        raise UsageError(
+            f"--set {key}: an empty name between dots (write a dot inside a name as \\.)"
+        )
     target = inputs
     node: dict[str, Any] | None = schema
     for part in path[:-1]:
@@ -123,7 +168,32 @@ def _assign(inputs: dict[str, Any], assignment: str, schema: dict[str, Any]) -> 
         if not isinstance(child, dict):
             raise UsageError(f"--set {key}: {part} is not an object")
         target = child
-    target[path[-1]] = _coerce(text, _property(node, path[-1]))
+    prop = _property(node, path[-1])
+    field = ".".join(path)
+    if text.startswith("@@"):
+        target[path[-1]] = _coerce(text[1:], prop, field)
+    elif text.startswith("@"):
+        target[path[-1]] = _from_file(text[1:], prop, field)
+    else:
+        target[path[-1]] = _coerce(text, prop, field)
+
+
+def _from_file(source: str, schema: dict[str, Any] | None, field: str) -> Any:
+    """A value read from a file: base64 of its bytes for a base64 input (an attachment's
+    content), the text for a string input, else JSON."""
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--set {field}=@{source}: cannot read {source}: {exc.strerror}") from None
+    if (schema or {}).get("contentEncoding") == "base64":
+        return base64.b64encode(data).decode("ascii")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(field, "encoding", f"{source} is not UTF-8 text") from None
+    if _is_plain_string(schema):
+        return text.removesuffix("\n")
+    return _parse_json(text, field, source)
 
 
 def _property(schema: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
@@ -136,11 +206,22 @@ def _property(schema: dict[str, Any] | None, name: str) -> dict[str, Any] | None
     return None
 
 
-def _coerce(text: str, schema: dict[str, Any] | None) -> Any:
+def _types(schema: dict[str, Any] | None) -> list[str]:
     types = (schema or {}).get("type", "string")
-    types = types if isinstance(types, list) else [types]
-    if "string" in types and not ({"integer", "number", "boolean"} & set(types)):
+    return types if isinstance(types, list) else [types]
+
+
+def _is_plain_string(schema: dict[str, Any] | None) -> bool:
+    types = _types(schema)
+    return "string" in types and not ({"integer", "number", "boolean"} & set(types))
+
+
+def _coerce(text: str, schema: dict[str, Any] | None, field: str) -> Any:
+    if _is_plain_string(schema):
         return text
+    types = _types(schema)
+    if text.lstrip().startswith(("{", "[")) and ({"object", "array"} & set(types)):
+        return _parse_json(text, field, None)
     try:
         return json.loads(text)
     except json.JSONDecodeError:

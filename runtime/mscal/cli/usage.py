@@ -10,6 +10,11 @@ from typing import Any, NoReturn
 
 from mscal.errors import ConnectorError
 
+EXIT_CODES = """exit status:
+  0  success
+  2  invalid input or usage: nothing was sent (stderr names the field and the rule)
+  1  any other failure (stderr names the cause: Graph's status, code and request ids, ...)"""
+
 # The environment variable `mscal run` reads a bearer token from.
 TOKEN_ENV = "MSCAL_ACCESS_TOKEN"
 
@@ -19,9 +24,67 @@ class UsageError(ConnectorError):
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Epilogs hold examples and exit codes, laid out by hand.
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise UsageError(message)
+
+
+class HelpRequested(Exception):  # noqa: N818 - a signal, not an error
+    """`--help` on a page whose text needs the spec (an operation's inputs, the form's
+    fields): the parser stops here and `main` prints the page with the spec loaded, so the
+    spec is read only when such a page is asked for."""
+
+    def __init__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace) -> None:
+        super().__init__("help")
+        self.parser = parser
+        self.namespace = namespace
+
+
+class SpecHelp(argparse.Action):
+    """`-h/--help` that hands over to `main` (see HelpRequested)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show this help (with what the spec says) and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        raise HelpRequested(parser, namespace)
+
+
+class VersionAction(argparse.Action):
+    """`--version`: the package's version and the spec's, read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        # Imported here: only --version reads the installed package's metadata.
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            installed = version("microsoft-calendar-connector")
+        except PackageNotFoundError:
+            installed = "(not installed)"
+        print(f"mscal {installed} (Python {sys.version.split()[0]})")
+        parser.exit(0)
 
 
 def print_json(value: Any) -> None:

@@ -101,8 +101,13 @@ class Spec:
         try:
             return self.operations[name]
         except KeyError:
-            known = ", ".join(sorted(self.operations))
-            raise SpecError(f"unknown operation {name!r}; known operations: {known}") from None
+            # Imported here: only a mistyped name needs the fuzzy matcher.
+            from mscal.spelling import did_you_mean  # noqa: PLC0415
+
+            raise SpecError(
+                f"unknown operation {name!r}{did_you_mean(name, self.operations)} "
+                "(mscal operations lists them all)"
+            ) from None
 
     def trigger(self, name: str) -> TriggerDefinition:
         try:
