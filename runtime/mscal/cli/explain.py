@@ -100,7 +100,8 @@ def operation_text(described: Mapping[str, Any]) -> str:
 
 def _exclusions(schema: Mapping[str, Any]) -> Iterable[str]:
     for part in schema.get("allOf") or ():
-        required = ((part or {}).get("not") or {}).get("required") if isinstance(part, dict) else None
+        negated = part.get("not") if isinstance(part, dict) else None
+        required = negated.get("required") if isinstance(negated, dict) else None
         if isinstance(required, list) and len(required) == 2:
             yield f"{required[0]} and {required[1]} cannot be combined"
     for key, needs in (schema.get("dependentRequired") or {}).items():

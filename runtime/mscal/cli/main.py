@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     describe = commands.add_parser(
         "describe",
         help="one operation's inputs and output, or the whole description a builder renders",
-        epilog="examples:\n  mscal describe create_event          # inputs, an example, the output\n"
-        "  mscal describe create_event --json   # the resolved JSON a builder renders\n"
-        "  mscal describe                       # the whole connector, as JSON",
+        epilog=_DESCRIBE_EXAMPLES,
     )
     describe.add_argument("operation", nargs="?")
     describe.add_argument(
@@ -95,8 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox",
         help="serve the local Microsoft Graph service",
-        epilog="examples:\n  mscal sandbox --seed                 # prints how to sign in against it\n"
-        "  mscal sandbox --seed --db :memory: --port 9000 --quiet",
+        epilog=_SANDBOX_EXAMPLES,
     )
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: loopback)"
@@ -172,6 +169,15 @@ _FIRST_STEPS = """first steps:
   mscal run list_calendars --auth Local
   mscal operations                     # what there is
   mscal run create_event --help        # one operation's inputs, with an example"""
+
+_DESCRIBE_EXAMPLES = """examples:
+  mscal describe create_event          # inputs, an example, the output
+  mscal describe create_event --json   # the resolved JSON a builder renders
+  mscal describe                       # the whole connector, as JSON"""
+
+_SANDBOX_EXAMPLES = """examples:
+  mscal sandbox --seed                 # prints how to save and sign in an authentication
+  mscal sandbox --seed --db :memory: --port 9000 --quiet"""
 
 _RUN_EXAMPLES = """examples:
   mscal run list_calendars --auth Local

@@ -25,7 +25,9 @@ RULES: dict[str, Rule] = {
     "ref-unresolved": Rule(ERROR, "point $ref at a file in schemas/ (and a #/$defs/... inside it)"),
     "schema-unused": Rule(WARNING, "reference the schema from an operation, or delete the file"),
     "schema-invalid": Rule(ERROR, "make it a valid JSON Schema (draft 2020-12)"),
-    "format-unknown": Rule(ERROR, "use a format the validator checks: date-time, local-date-time, date or uri"),
+    "format-unknown": Rule(
+        ERROR, "use a format the validator checks: date-time, local-date-time, date or uri"
+    ),
     "template-syntax": Rule(ERROR, "fix the Jinja syntax"),
     "template-undeclared": Rule(
         ERROR, "declare the input (or the trait that has it), or fix the name"
