@@ -232,7 +232,7 @@ def test_sandbox_command_options(
     served: list[Any] = []
     monkeypatch.setattr(
         "mscal.sandbox.server.serve",
-        lambda app, host, port, tls=None: served.append((app, host, port)),
+        lambda app, sock, tls, quiet: served.append((app, sock.getsockname()[:2], quiet)),
     )
     result = cli(
         "sandbox",
@@ -252,13 +252,13 @@ def test_sandbox_command_options(
     assert result.code == 0, result.err
     assert "http://127.0.0.1:8799/v1.0" in result.out and "registered clients only" in result.out
     assert "--token sandbox." in result.out
-    ((_app, host, port),) = served
-    assert (host, port) == ("127.0.0.1", 8799)
+    ((_app, address, quiet),) = served
+    assert address == ("127.0.0.1", 8799) and quiet is False
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["--fault", "bogus=1"], ["--client", "no-secret"], ["--port", "http"]],
+    [["--fault", "bogus=1"], ["--client", "no-secret"], ["--port", "http"], ["--port", "99999"]],
 )
 def test_sandbox_command_refuses_bad_options(
     cli: Callable[..., CliResult], argv: list[str], monkeypatch: pytest.MonkeyPatch
@@ -266,3 +266,4 @@ def test_sandbox_command_refuses_bad_options(
     monkeypatch.setattr("mscal.sandbox.server.serve", lambda *_a: pytest.fail("must not serve"))
     result = cli("sandbox", "--db", ":memory:", *argv)
     assert result.code == 2 and "error" in result.err
+    assert result.out == ""  # refused before the banner (and its token)

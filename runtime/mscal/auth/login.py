@@ -76,11 +76,22 @@ def sign_in_with_browser(
             show(f"Open this page to sign in: {url}")
             if open_browser:
                 threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+            # Say what is awaited, for how long, and the way out: the page must be opened on
+            # this machine, since the answer comes back to a listener on its loopback address.
+            show(
+                f"Waiting up to {timeout:.0f} s for the sign-in to come back to {redirect_uri} "
+                "(open the page in a browser on this machine and sign in; this ends by itself "
+                "when the page says you are signed in). No browser on this machine? Press "
+                "Ctrl+C and sign in with a code instead: mscal auth login NAME --device-code"
+            )
             deadline = time.monotonic() + timeout
             while "_url" not in received and time.monotonic() < deadline:
                 listener.handle_request()
             if "_url" not in received:
-                raise AuthError("no sign-in arrived before the time limit")
+                raise AuthError(
+                    f"no sign-in came back within {timeout:.0f} s; start again, or sign in on "
+                    "another device: mscal auth login NAME --device-code"
+                )
             if received.get("error"):
                 raise AuthError(
                     f"sign-in refused: {received['error']}: {received.get('error_description', '')}"

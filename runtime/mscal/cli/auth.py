@@ -4,27 +4,57 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from mscal.auth.form import Authentication
-from mscal.auth.store import StoredAuthentication
 from mscal.auth.tokens import TokenSource
+from mscal.cli.usage import SpecHelp
 from mscal.connector import Connector
 from mscal.errors import ConnectorError, InputError
 from mscal.secret import MASK
 from mscal.state.contract import AuthRecords
 from mscal.state.stored import stored_connection as stored_in
 
+_ADD_EXAMPLES = """examples:
+  mscal auth add Local --sandbox                  # a running mscal sandbox: saved and signed in
+  mscal auth add Me --set client_id=0b1f3a6e-... --set tenant_id=contoso.com
+  mscal auth add App --set client_id=0b1f3a6e-... --set tenant_id=contoso.com \\
+      --set grant_type=client_credentials --set scopes=https://graph.microsoft.com/.default \\
+      --secret-stdin
+  mscal auth add App --replace --secret-stdin     # a new secret; every other field kept"""
+
+_LOGIN_EXAMPLES = """examples:
+  mscal auth login Me                 # opens a browser; the answer comes back to 127.0.0.1
+  mscal auth login Me --no-browser    # prints the page to open on this machine
+  mscal auth login Me --device-code   # a code to enter on any device (no browser here)"""
+
 
 def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     auth = commands.add_parser("auth", help="named authentications (Sandbox, Production, ...)")
     verbs = auth.add_subparsers(dest="auth_command", required=True, parser_class=parser_class)
-    add = verbs.add_parser("add", help="save an authentication from the form's fields")
+    add = verbs.add_parser(
+        "add",
+        help="save an authentication from the form's fields",
+        add_help=False,
+        epilog=_ADD_EXAMPLES,
+    )
+    add.add_argument("-h", "--help", action=SpecHelp)
     add.add_argument("name")
+    add.add_argument(
+        "--sandbox",
+        nargs="?",
+        const="http://127.0.0.1:8765",
+        metavar="URL",
+        help="point it at a running local service (mscal sandbox; default "
+        "http://127.0.0.1:8765) and sign it in, in one step",
+    )
+    add.add_argument(
+        "--user",
+        metavar="UPN",
+        help="with --sandbox: who signs in (default: the service's default user)",
+    )
     add.add_argument(
         "--set",
         metavar="KEY=VALUE",
@@ -34,7 +64,9 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
     )
     secret = add.add_mutually_exclusive_group()
     secret.add_argument(
-        "--secret-stdin", action="store_true", help="read the client secret from stdin"
+        "--secret-stdin",
+        action="store_true",
+        help="read the client secret from stdin (a prompt, without echo, on a terminal)",
     )
     secret.add_argument(
         "--secret-env", metavar="VAR", help="read the client secret from this variable"
@@ -48,9 +80,13 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
         help="the client certificate and its private key, for app-only sign-in",
     )
     add.add_argument(
-        "--replace", action="store_true", help="replace an authentication of that name"
+        "--replace",
+        action="store_true",
+        help="change an existing authentication: the fields given change, the others are kept",
     )
-    login = verbs.add_parser("login", help="sign in interactively and keep the tokens")
+    login = verbs.add_parser(
+        "login", help="sign in interactively and keep the tokens", epilog=_LOGIN_EXAMPLES
+    )
     login.add_argument("name")
     login.add_argument(
         "--device-code",
@@ -58,7 +94,10 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
         help="sign in on another device (for machines with no browser)",
     )
     login.add_argument(
-        "--no-browser", action="store_true", help="print the sign-in page; do not open it"
+        "--no-browser",
+        action="store_true",
+        help="print the sign-in page instead of opening it (open it in a browser on this "
+        "machine; the sign-in comes back to a listener on 127.0.0.1)",
     )
     verbs.add_parser("list", help="the saved authentications")
     for verb, text in (
@@ -75,7 +114,10 @@ def run_auth(
     store = store or connector.store.authentications
     verb = args.auth_command
     if verb == "add":
-        return _add(connector, args, store)
+        # Imported here: only saving an authentication needs the form's checks and prompts.
+        from mscal.cli.auth_add import add_authentication  # noqa: PLC0415
+
+        return add_authentication(connector, args, store)
     if verb == "login":
         return _login(connector, args, store)
     if verb == "list":
@@ -111,52 +153,6 @@ def run_auth(
     return _test(connector, args.name, store)
 
 
-def _add(connector: Connector, args: argparse.Namespace, store: AuthRecords) -> int:
-    if store.find(args.name) is not None and not args.replace:
-        raise InputError(
-            "name", "exists", f"an authentication named {args.name!r} exists (use --replace)"
-        )
-    fields = {f.key: f for f in connector.spec.auth_fields}
-    values: dict[str, Any] = {}
-    for assignment in args.set:
-        key, sep, text = assignment.partition("=")
-        if not sep or key not in fields:
-            raise InputError(
-                key or assignment,
-                "unknown",
-                f"is not a field of the authentication form ({', '.join(fields)})",
-            )
-        if fields[key].secret:
-            raise InputError(
-                key,
-                "secret",
-                "is a secret: give it with --secret-stdin or --secret-env VAR, "
-                "never as an argument (arguments show up in process lists and shell history)",
-            )
-        values[key] = _field_value(text, fields[key].schema)
-    secrets: dict[str, str] = {}
-    if args.secret_stdin:
-        secrets["client_secret"] = sys.stdin.readline().strip()
-    elif args.secret_env:
-        if args.secret_env not in os.environ:
-            raise InputError("secret_env", "missing", f"the variable {args.secret_env} is not set")
-        secrets["client_secret"] = os.environ[args.secret_env]
-    if args.certificate_file:
-        try:
-            secrets["client_certificate"] = Path(args.certificate_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError("certificate_file", "read", f"cannot read: {exc.strerror}") from None
-    authentication = Authentication.from_form(connector.spec, {**values, **secrets})
-    record = StoredAuthentication(
-        args.name,
-        dict(authentication.values),
-        {k: v.reveal() for k, v in authentication.secrets.items()},
-        shared=args.shared,
-    )
-    print(f"Saved authentication {args.name!r} to {store.save(record)}")
-    return 0
-
-
 def _login(connector: Connector, args: argparse.Namespace, store: AuthRecords) -> int:
     # Imported here: only a sign-in needs the loopback listener and the browser.
     from mscal.auth.login import sign_in_with_browser, sign_in_with_device_code  # noqa: PLC0415
@@ -169,8 +165,20 @@ def _login(connector: Connector, args: argparse.Namespace, store: AuthRecords) -
             "an app-only (client_credentials) authentication needs no "
             "sign-in: test it with mscal auth test",
         )
+    if not record.values.get("client_id"):
+        raise InputError(
+            "client_id",
+            "required",
+            f"is missing from authentication {args.name!r}: "
+            f"mscal auth add {args.name} --replace --set client_id=...",
+        )
     authentication = Authentication.from_form(connector.spec, {**record.values, **record.secrets})
-    show = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - stdout stays quiet
+
+    def show(line: str) -> None:  # on stderr: stdout stays quiet
+        print(
+            line.replace("auth login NAME", f"auth login {args.name}"), file=sys.stderr, flush=True
+        )
+
     if args.device_code:
         token = sign_in_with_device_code(connector.spec, authentication, show=show)
     else:
@@ -180,17 +188,6 @@ def _login(connector: Connector, args: argparse.Namespace, store: AuthRecords) -
     store.update_tokens(args.name, token)
     print(f"Signed in: authentication {args.name!r} is ready (mscal auth test {args.name})")
     return 0
-
-
-def _field_value(text: str, schema: dict[str, Any]) -> Any:
-    kind = schema.get("type")
-    if kind == "array":
-        return [part for part in text.replace(",", " ").split() if part]
-    if kind == "boolean":
-        if text.lower() not in {"true", "false"}:
-            raise InputError("value", "type", f"{text!r} is not true or false")
-        return text.lower() == "true"
-    return text
 
 
 def stored_connection(

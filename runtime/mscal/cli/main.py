@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --input-file: print JSON lines even on a terminal",
     )
+    run.add_argument(
+        "--results",
+        metavar="FILE",
+        help="with --input-file: also write every outcome as a JSON line to FILE (on a "
+        "terminal, a results file is written even without it)",
+    )
     run.add_argument("--auth", metavar="NAME", help="a named authentication")
     run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
     run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
@@ -98,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: loopback)"
     )
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument(
+        "--port", type=_port, default=8765, help="port to listen on, 1-65535 (0: any free one)"
+    )
+    sandbox.add_argument("--quiet", action="store_true", help="do not log a line per request")
     sandbox.add_argument(
         "--db", metavar="PATH", help="SQLite file, or :memory: (default: your data directory)"
     )
@@ -195,6 +205,16 @@ VALUE @PATH reads the file (JSON for objects and lists; base64 for contentBytes 
 base64 inputs); @@ starts a value with a literal @."""
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
@@ -203,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _spec_help(asked, argv)
         return int(_dispatch(args))
     except ConnectorError as exc:
-        print(f"mscal: error: {exc}", file=sys.stderr)
+        print(f"mscal: error: {_named(str(exc), argv)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -211,6 +231,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`mscal ... | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _named(message: str, argv: Sequence[str] | None) -> str:
+    """The spec's advice says `mscal auth login NAME`: name the authentication in use."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = None
+    if "--auth" in args and args.index("--auth") + 1 < len(args):
+        name = args[args.index("--auth") + 1]
+    elif len(args) >= 3 and args[0] == "auth" and not args[2].startswith("-"):
+        name = args[2]
+    if not name:
+        return message
+    return re.sub(r"(mscal auth \w+) NAME\b", lambda m: f"{m.group(1)} {name}", message)
 
 
 def _spec_help(asked: HelpRequested, argv: Sequence[str] | None) -> int:

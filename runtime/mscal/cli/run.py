@@ -56,6 +56,8 @@ def run_operation(connector: Connector, args: argparse.Namespace) -> int:
     for assignment in args.set:
         _assign(inputs, assignment, described["input_schema"])
 
+    if args.results and not args.input_file:
+        raise UsageError("--results goes with --input-file (a bulk run)")
     if args.input_file and (args.input or args.set):
         raise UsageError("--input-file gives every input; it cannot be combined with --input/--set")
     tokens, base_url = connection(connector, args)
@@ -64,7 +66,9 @@ def run_operation(connector: Connector, args: argparse.Namespace) -> int:
         from mscal.cli.bulk import run_file  # noqa: PLC0415
 
         with connector.session(tokens, base_url=base_url) as session:
-            return run_file(session, args.operation, args.input_file, jsonl=args.jsonl)
+            return run_file(
+                session, args.operation, args.input_file, jsonl=args.jsonl, results=args.results
+            )
     print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
     return 0
 

@@ -6,7 +6,7 @@ import argparse
 
 from mscal.call.guard import is_loopback
 from mscal.cli.usage import UsageError
-from mscal.sandbox.server import serve
+from mscal.sandbox import server
 from mscal.sandbox.service import create_sandbox, default_db_path
 from mscal.sandbox.tls import LOOPBACK_NAMES, TlsFiles, ensure_tls_files
 from mscal.spec.load import load_spec
@@ -23,7 +23,15 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     tls = _tls_files(args.host) if args.tls else None
-    url = f"{'https' if tls else 'http'}://{_url_host(args.host)}:{args.port}"
+    try:
+        sock = server.listen(args.host, args.port)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc} "
+            "(is another service on that port? choose one with --port)"
+        ) from None
+    port = sock.getsockname()[1]
+    url = f"{'https' if tls else 'http'}://{_url_host(args.host)}:{port}"
     # The service answers under the spec's base path (Graph's API version, /v1.0).
     graph = f"{url}{load_spec().base_path}"
     print(f"Local Microsoft Graph service: {graph}")
@@ -40,7 +48,22 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if user is not None:
         token = sandbox.identity.issue_for(user["userPrincipalName"])
         print(f"Try: mscal run list_calendars --base-url {graph} --token {token}")
-    serve(sandbox.app, args.host, args.port, tls)
+    client = f" --set client_id={next(iter(clients))}" if args.strict and clients else ""
+    print(
+        "Save and sign in an authentication against it, in one step (in another terminal):\n"
+        f"  mscal auth add Local --sandbox {url}{client}\n"
+        "  mscal run list_calendars --auth Local\n"
+        "Or by hand, as for Microsoft's (any client id works unless --strict):\n"
+        f"  mscal auth add Local --set client_id={next(iter(clients), 'my-app')} "
+        f"--set authority_host={url} --set base_url={graph}\n"
+        "  mscal auth login Local --no-browser   # open the page it prints"
+    )
+    if not args.quiet:
+        print("Requests are logged below, one line each (--quiet to silence).")
+    try:
+        server.serve(sandbox.app, sock, tls, quiet=args.quiet)
+    finally:
+        sock.close()
     return 0
 
 

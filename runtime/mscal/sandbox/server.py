@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
 import uvicorn
 from starlette.applications import Starlette
 
 from mscal.sandbox.tls import TlsFiles
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed, so a busy port or an address
+    that is not this machine's is refused cleanly (OSError) before the banner."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
-def serve(app: Starlette, host: str, port: int, tls: TlsFiles | None = None) -> None:
-    uvicorn.Server(_config(app, tls, host=host, port=port)).run()
+
+def serve(
+    app: Starlette, sock: socket.socket, tls: TlsFiles | None = None, *, quiet: bool = False
+) -> None:
+    """Serve in the foreground on a bound socket; one line per request on stderr unless quiet."""
+    served: Any = app if quiet else RequestLog(app, sys.stderr)
+    uvicorn.Server(_config(served, tls)).run(sockets=[sock])
 
 
-def _config(app: Starlette, tls: TlsFiles | None, **options: Any) -> uvicorn.Config:
+def _config(app: Any, tls: TlsFiles | None, **options: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         log_level="warning",
@@ -27,6 +47,42 @@ def _config(app: Starlette, tls: TlsFiles | None, **options: Any) -> uvicorn.Con
         ssl_keyfile=None if tls is None else tls.key,
         **options,
     )
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class RequestLog:
+    """One line per request: client, method, path (never the query, which can carry an upload
+    URL's own credential), status and time taken."""
+
+    def __init__(self, app: Any, stream: TextIO) -> None:
+        self._app = app
+        self._stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http":
+            await self._app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = [0]
+
+        async def sending(message: Message) -> None:
+            if message.get("type") == "http.response.start":
+                status[0] = int(message.get("status", 0))
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        finally:
+            client = (scope.get("client") or ("-",))[0]
+            took = (time.perf_counter() - began) * 1000
+            path = scope.get("path", "")
+            line = f"{client} {scope.get('method', '-')} {path} {status[0] or '-'} {took:.0f} ms"
+            print(line, file=self._stream, flush=True)
 
 
 class BackgroundServer:
