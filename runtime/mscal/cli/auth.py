@@ -10,7 +10,7 @@ from typing import Any
 
 from mscal.auth.form import Authentication
 from mscal.auth.tokens import TokenSource
-from mscal.cli.usage import SpecHelp
+from mscal.cli.usage import SpecHelp, name_in_advice
 from mscal.connector import Connector
 from mscal.errors import ConnectorError, InputError
 from mscal.secret import MASK
@@ -212,7 +212,8 @@ def _test(connector: Connector, name: str, store: AuthRecords) -> int:
             base_url=authentication.base_url,
         )
     except ConnectorError as exc:
-        print(f"mscal: authentication {name!r} does not work: {exc}", file=sys.stderr)
+        told = name_in_advice(str(exc), name)
+        print(f"mscal: authentication {name!r} does not work: {told}", file=sys.stderr)
         return 1
     who = answer["body"]
     for part in str(declared["who"]).split("."):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +16,7 @@ from mscal.cli.usage import (
     SpecHelp,
     UsageError,
     VersionAction,
+    name_in_advice,
 )
 from mscal.errors import ConnectorError
 
@@ -241,9 +241,7 @@ def _named(message: str, argv: Sequence[str] | None) -> str:
         name = args[args.index("--auth") + 1]
     elif len(args) >= 3 and args[0] == "auth" and not args[2].startswith("-"):
         name = args[2]
-    if not name:
-        return message
-    return re.sub(r"(mscal auth \w+) NAME\b", lambda m: f"{m.group(1)} {name}", message)
+    return name_in_advice(message, name)
 
 
 def _spec_help(asked: HelpRequested, argv: Sequence[str] | None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -90,3 +91,10 @@ class VersionAction(argparse.Action):
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def name_in_advice(message: str, name: str | None) -> str:
+    """The spec's advice says `mscal auth login NAME`: name the authentication in use."""
+    if not name:
+        return message
+    return re.sub(r"(mscal auth \w+) NAME\b", lambda m: f"{m.group(1)} {name}", message)
