@@ -328,13 +328,22 @@ def test_cli_input_file_on_a_terminal_shows_a_progress_bar(
         url=BATCH, json=_answer({"id": "0", "status": 204}, {"id": "1", "status": 204})
     )
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.chdir(tmp_path)
     items = tmp_path / "items.jsonl"
     items.write_text('{"event_id": "a"}\n{"event_id": "b"}\n')
     result = cli("run", "delete_event", "--input-file", str(items), "--token", CANARY_TOKEN)
     assert result.code == 0
     assert result.out == ""  # nothing failed: no lines, only the bar and the summary
     assert "2/2" in result.err
-    assert "2 of 2 succeeded, 0 failed" in result.err
+    # The outcomes are kept all the same: every line in a results file the summary names.
+    (kept,) = tmp_path.glob("mscal-results-delete_event-*.jsonl")
+    assert f"2 of 2 succeeded, 0 failed; every outcome, one JSON line each, is in {kept.name}" in (
+        result.err
+    )
+    assert [json.loads(line) for line in kept.read_text().splitlines()] == [
+        {"index": 0, "ok": True, "result": {"deleted": True}},
+        {"index": 1, "ok": True, "result": {"deleted": True}},
+    ]
 
 
 def test_cli_input_file_from_stdin(

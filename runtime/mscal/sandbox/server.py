@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from mscal.sandbox.tls import TlsFiles
 
+
 def listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything is printed, so a busy port or an address
     that is not this machine's is refused cleanly (OSError) before the banner."""
