@@ -164,7 +164,7 @@ def test_json_error_in_a_file_names_the_line(
         ),
         (
             ["raw_http_request", "--set", "endpoint=me/calendars"],
-            "endpoint: must be a path under the Graph base URL starting with /, e.g. /me/calendars",
+            "endpoint: must be a path after the base URL starting with a slash (/me/calendars)",
         ),
         (["get_event", "--set", "event_id="], "event_id: must be at least 1 character long, got 0"),
         (
