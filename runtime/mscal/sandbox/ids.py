@@ -1,4 +1,5 @@
-"""Ids and change keys shaped like Graph's (long base64 strings that need encoding in paths)."""
+"""Ids and change keys shaped like Graph's: long base64 strings in the URL-safe alphabet
+(`-` and `_`, never `/` or `+`), ending in `=` as Graph's REST ids do."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import secrets
 
 
 def new_id(prefix: str = "AAMkA") -> str:
-    # Graph ids are standard base64 and may hold '/', '+' and '='; keep those so clients that
-    # forget to percent-encode ids fail here as they would against Graph.
-    return prefix + base64.b64encode(secrets.token_bytes(33)).decode().rstrip("=") + "="
+    # Graph's REST ids use the URL-safe alphabet (clients such as python-o365 put them in
+    # paths as they are) and keep a padding '=', which still needs encoding in a query.
+    return prefix + base64.urlsafe_b64encode(secrets.token_bytes(33)).decode().rstrip("=") + "="
 
 
 def new_change_key() -> str:

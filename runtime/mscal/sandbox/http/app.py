@@ -19,7 +19,9 @@ from mscal.sandbox.http.resources.attachments import UploadEndpoint
 from mscal.sandbox.http.resources.table import graph_table
 from mscal.sandbox.identity.platform import Identity
 
-_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+# Every method reaches the handlers, so one Graph does not serve on a path is a 405 in Graph's
+# envelope with an `Allow` header (never the web framework's plain-text answer).
+_METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "TRACE"]
 
 
 def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
@@ -33,7 +35,7 @@ def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
             *IdentityEndpoints(identity, tenant.directory).routes(),
             *DiscoveryEndpoints(identity).routes(),
             *DeviceLoginEndpoints(identity).routes(),
-            Route("/upload/{token}", upload.endpoint, methods=["PUT", "GET", "DELETE"]),
+            Route("/upload/{token}", upload.endpoint, methods=_METHODS),
             *AdminEndpoints(faults, identity, tenant.delta).routes(),
             Route("/{path:path}", no_route, methods=_METHODS),
         ]

@@ -1,14 +1,13 @@
-"""Graph's answer envelope: every failure becomes Graph's error body with Graph's headers
-(`request-id`, `client-request-id`, `Date`), never a stack trace; and the injected dropped
-connection."""
+"""Graph's answer envelope: every failure becomes Graph's error body, never a stack trace; every
+answer gets Graph's headers (`request-id`, `client-request-id`, `OData-Version`, Graph's JSON
+`Content-Type`, a `WWW-Authenticate` challenge on 401); and the injected dropped connection."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from email.utils import formatdate
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
@@ -16,28 +15,57 @@ from starlette.responses import JSONResponse, Response
 
 from mscal.sandbox.errors import GraphHTTPError, bad_request, not_found
 
+_log = logging.getLogger("mscal.sandbox")
+# What Graph's OData layer puts on every JSON answer.
+GRAPH_JSON = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
+    "charset=utf-8"
+)
+# Graph's first-party application id, named in its 401 challenge.
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
 
 async def answer(request: Request, handle: Callable[[], Awaitable[Response]]) -> Response:
-    """Run a handler; every failure becomes Graph's envelope, with Graph's headers."""
+    """Run a handler; every failure becomes Graph's envelope, with Graph's headers.
+
+    The `Date` header is the server's (uvicorn sends one on every answer): adding another here
+    would send two."""
     request_id = str(uuid.uuid4())
     client_request_id = request.headers.get("client-request-id")
     headers = {
         "request-id": request_id,
         "client-request-id": client_request_id or request_id,
-        "Date": formatdate(usegmt=True),
+        "OData-Version": "4.0",
     }
     try:
         response = await handle()
     except GraphHTTPError as exc:
-        body = exc.envelope(request_id, client_request_id, _now())
-        return JSONResponse(body, status_code=exc.status, headers={**headers, **exc.headers})
+        response = _error(exc, request, request_id, client_request_id)
     except Exception as exc:
+        # The caller gets Graph's envelope; the service's own log keeps the trace to fix it.
+        _log.exception("unexpected error answering %s %s", request.method, request.url.path)
         error = GraphHTTPError(
             500, "generalException", f"An unexpected error occurred: {type(exc).__name__}."
         )
-        body = error.envelope(request_id, client_request_id, _now())
-        return JSONResponse(body, status_code=500, headers=headers)
+        response = _error(error, request, request_id, client_request_id)
     response.headers.update(headers)
+    if response.headers.get("content-type", "").startswith("application/json"):
+        response.headers["content-type"] = GRAPH_JSON
+    return response
+
+
+def _error(
+    error: GraphHTTPError, request: Request, request_id: str, client_request_id: str | None
+) -> Response:
+    body = error.envelope(request_id, client_request_id, _now())
+    response = JSONResponse(body, status_code=error.status, headers=error.headers)
+    if error.status == 401 and "www-authenticate" not in response.headers:
+        # Graph's challenge names where a token comes from and for which resource.
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="", authorization_uri="{origin}/common/oauth2/authorize", '
+            f'client_id="{GRAPH_APP_ID}"'
+        )
     return response
 
 
@@ -47,14 +75,21 @@ def _now() -> str:
 
 async def no_route(request: Request) -> Response:
     """Anything outside /v1.0, the identity platform, uploads and /_sandbox."""
-    error = not_found(f"No route for {request.url.path}.")
-    error.code = "ResourceNotFound"
-    return JSONResponse(error.envelope(str(uuid.uuid4()), None, ""), status_code=404)
+
+    async def refuse() -> Response:
+        error = not_found(f"No route for {request.url.path}.")
+        error.code = "ResourceNotFound"
+        raise error
+
+    return await answer(request, refuse)
 
 
-def method_not_allowed() -> GraphHTTPError:
+def method_not_allowed(allowed: Iterable[str]) -> GraphHTTPError:
     return GraphHTTPError(
-        405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."
+        405,
+        "Request_BadRequest",
+        "Specified HTTP method is not allowed for the request target.",
+        {"Allow": ", ".join(sorted(set(allowed)))},
     )
 
 

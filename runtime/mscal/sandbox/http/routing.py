@@ -125,7 +125,11 @@ class RouteTable:
             route, pattern = on_path[0]
             named = {r.unknown_otherwise for r, _ in on_path}
             index = named.pop() if len(named) == 1 else None
-            refusal = method_not_allowed() if index is None else unknown_segment(segments[index])
+            refusal = (
+                method_not_allowed(r.method for r, _ in on_path)
+                if index is None
+                else unknown_segment(segments[index])
+            )
             return _bind(route, pattern, segments, _refuse(refusal))
         known = max((_known_depth(pattern, segments) for _, pattern in candidates), default=0)
         raise unknown_segment(segments[min(known, len(segments) - 1)])

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from mscal.sandbox.domain.attachments import Attachments
 from mscal.sandbox.errors import GraphHTTPError
 from mscal.sandbox.http.call import Call
-from mscal.sandbox.http.envelope import answer
+from mscal.sandbox.http.envelope import answer, method_not_allowed
 from mscal.sandbox.http.responses import collection, empty, metadata
 from mscal.sandbox.http.routing import Route
 
@@ -54,6 +54,9 @@ def create_upload_session(call: Call) -> Response:
     )
 
 
+UPLOAD_METHODS = ("PUT", "GET", "DELETE")
+
+
 class UploadEndpoint:
     """`/upload/{token}`: PUT a ranged chunk (GET the session's status, DELETE to cancel)."""
 
@@ -65,6 +68,8 @@ class UploadEndpoint:
         return await answer(request, lambda: self._handle(request))
 
     async def _handle(self, request: Request) -> Response:
+        if request.method not in UPLOAD_METHODS:
+            raise method_not_allowed(UPLOAD_METHODS)
         if request.headers.get("authorization"):
             raise GraphHTTPError(
                 401,
