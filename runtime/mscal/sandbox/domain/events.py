@@ -8,7 +8,7 @@ from typing import Any
 
 from mscal.sandbox.domain.calendars import Calendars
 from mscal.sandbox.domain.documents import NEVER, apply, new_event, save, utc
-from mscal.sandbox.domain.invitations import Invitations
+from mscal.sandbox.domain.invitations import Invitations, attendee_addresses
 from mscal.sandbox.domain.occurrences import Occurrences, overlaps
 from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.errors import bad_request, malformed_id, not_found
@@ -86,10 +86,23 @@ class Events:
         current = self.event(owner, event_id)
         if current.get("type") == "occurrence":
             current = self._make_exception(owner, current)
+        invited = attendee_addresses(current)
         apply(current, body)
         with self.store.transaction():
+            if current.get("type") == "exception":
+                # One occurrence changed: the attendees' copies of the series get the same
+                # exception; the copies themselves stay series.
+                current.pop("_copies", None)
+                save(self.store, owner, current)
+                master = self.event(owner, current["seriesMasterId"])
+                self.invitations.sync_exception(master, current)
+                return current
             save(self.store, owner, current)
             self.invitations.sync_copies(current)
+            added = attendee_addresses(current) - invited
+            if added and "_organizer_ref" not in current:
+                # Attendees added by an update get the meeting, as Outlook sends them one.
+                self.invitations.invite(owner, current, only=added)
         return current
 
     def _make_exception(self, owner: Owner, occurrence: dict[str, Any]) -> dict[str, Any]:

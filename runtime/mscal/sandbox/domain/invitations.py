@@ -8,9 +8,10 @@ from typing import Any
 from mscal.sandbox.domain.calendars import Calendars
 from mscal.sandbox.domain.directory import Directory
 from mscal.sandbox.domain.documents import NEVER, READ_ONLY, new_event, save
+from mscal.sandbox.domain.occurrences import SERIES_ONLY
 from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.domain.timezones import graph_timestamp
-from mscal.sandbox.ids import new_change_key
+from mscal.sandbox.ids import encode_compound, new_change_key
 from mscal.sandbox.store import Store
 
 SHARED_WITH_ATTENDEES = (
@@ -34,6 +35,17 @@ SHARED_WITH_ATTENDEES = (
 )
 
 
+def attendee_addresses(event: dict[str, Any]) -> set[str]:
+    """The attendees' addresses, lowercase."""
+    found = set()
+    for attendee in event.get("attendees") or []:
+        email = attendee.get("emailAddress") if isinstance(attendee, dict) else None
+        address = email.get("address") if isinstance(email, dict) else None
+        if isinstance(address, str) and address:
+            found.add(address.lower())
+    return found
+
+
 class Invitations:
     def __init__(self, store: Store, directory: Directory, calendars: Calendars) -> None:
         self.store = store
@@ -43,9 +55,8 @@ class Invitations:
     def invite(self, organizer: Owner, event: dict[str, Any], only: set[str] | None = None) -> None:
         """Put a copy of the meeting in each invitee's calendar (`only` those addresses)."""
         copies = list(event.get("_copies", []))
-        for attendee in event.get("attendees") or []:
-            address = ((attendee or {}).get("emailAddress") or {}).get("address", "")
-            if only is not None and address.lower() not in only:
+        for address in sorted(attendee_addresses(event)):
+            if only is not None and address not in only:
                 continue
             invitee = self.directory.mailbox_of(address)
             if invitee is None or invitee.id == organizer.id:
@@ -86,6 +97,33 @@ class Invitations:
                     copy[key] = event[key]
             copy["lastModifiedDateTime"] = graph_timestamp()
             copy["changeKey"] = new_change_key()
+            self.store.put("event", copy, owner=copy["_owner"], parent=copy["_calendar"])
+
+    def sync_exception(self, master: dict[str, Any], exception: dict[str, Any]) -> None:
+        """An edited occurrence of the organizer's series, made the same exception in each
+        attendee's copy of the series."""
+        key = exception["_original"]
+        for _owner_key, series_id in master.get("_copies", []):
+            series = self.store.get("event", series_id)
+            if series is None or not series.get("recurrence"):
+                continue
+            series.setdefault("_exceptions", {})[key] = "modified"
+            series["changeKey"] = new_change_key()
+            self.store.put("event", series, owner=series["_owner"], parent=series["_calendar"])
+            copy = {k: v for k, v in series.items() if k not in SERIES_ONLY}
+            copy.update({k: exception[k] for k in SHARED_WITH_ATTENDEES if k in exception})
+            copy.update(
+                {
+                    "id": encode_compound(series["id"], key),
+                    "type": "exception",
+                    "seriesMasterId": series["id"],
+                    "recurrence": None,
+                    "_original": key,
+                    "originalStart": exception.get("originalStart"),
+                    "lastModifiedDateTime": graph_timestamp(),
+                    "changeKey": new_change_key(),
+                }
+            )
             self.store.put("event", copy, owner=copy["_owner"], parent=copy["_calendar"])
 
     def cancel_copies(self, event: dict[str, Any]) -> None:

@@ -15,6 +15,10 @@ from mscal.sandbox.ids import encode_compound
 from mscal.sandbox.store import Store
 
 Window = tuple[dt.datetime, dt.datetime]
+# What belongs to the series alone: an occurrence never carries its master's exceptions, nor
+# the links to the attendees' copies of the series (an edited occurrence must not overwrite
+# those copies with its own, recurrence-less, fields).
+SERIES_ONLY = frozenset({"_exceptions", "cancelledOccurrences", "_copies"})
 
 
 def overlaps(event: dict[str, Any], window: Window) -> bool:
@@ -36,9 +40,7 @@ class Occurrences:
             if stored is not None:
                 return stored
         duration = utc(master["_end"]) - utc(master["_start"])
-        occurrence = {
-            k: v for k, v in master.items() if k not in {"_exceptions", "cancelledOccurrences"}
-        }
+        occurrence = {k: v for k, v in master.items() if k not in SERIES_ONLY}
         occurrence.update(
             {
                 "id": encode_compound(master["id"], key),
@@ -54,7 +56,8 @@ class Occurrences:
         return occurrence
 
     def expand(self, master: dict[str, Any], window: Window) -> list[dict[str, Any]]:
-        """The series' occurrences that begin in or reach into `window`, cancelled ones left out."""
+        """The series' occurrences that begin in or reach into `window`, cancelled ones left
+        out, and edited ones wherever they were moved (callers keep those in the window)."""
         found = []
         for begin, _end in occurrences(
             master["recurrence"],
@@ -66,4 +69,11 @@ class Occurrences:
             if master.get("_exceptions", {}).get(begin.isoformat()) == "cancelled":
                 continue
             found.append(self.occurrence(master, begin))
+        # An edited occurrence may have moved into the window from outside it.
+        seen = {o["_original"] for o in found}
+        for original, state in master.get("_exceptions", {}).items():
+            if state == "modified" and original not in seen:
+                moved = self.store.get("event", encode_compound(master["id"], original))
+                if moved is not None:
+                    found.append(moved)
         return found

@@ -20,6 +20,10 @@ _PRECEDENCE = {"free": 0, "unknown": 0, "workingElsewhere": 1, "tentative": 2, "
 WORK_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 WORK_START, WORK_END = dt.time(8), dt.time(17)
 _REASON = "Suggested because it is one of the nearest times when {} attendees are available."
+MAX_DURATION = dt.timedelta(days=14)
+MAX_SCHEDULE_WINDOW = dt.timedelta(days=62)
+# findMeetingTimes looks at most this many half-hour candidates per time slot.
+MAX_CANDIDATES_SCANNED = 6000
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -46,7 +50,34 @@ def duration(text: str) -> dt.timedelta:
             f"'{text}' is not an ISO 8601 duration such as PT1H.", "ErrorInvalidParameter"
         )
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        length = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        length = dt.timedelta.max
+    if length > MAX_DURATION:
+        raise bad_request(
+            f"'{text}' is longer than a meeting can be ({MAX_DURATION.days} days).",
+            "ErrorInvalidParameter",
+        )
+    return length
+
+
+def _typed(body: dict[str, Any], name: str, kind: Any, default: Any) -> Any:
+    """A parameter of the body, which must be of `kind` when given (null: the default)."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise bad_request(
+            f"Cannot convert the value of '{name}' to the expected type.", "BadRequest"
+        )
+    return value
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad_request(f"Each item of '{name}' must be an object.", "BadRequest")
+    return value
 
 
 class Scheduling:
@@ -78,7 +109,12 @@ class Scheduling:
                 "At most 100 schedules can be requested at once.", "ErrorInvalidParameter"
             )
         start, end, tz = _window(body, "startTime", "endTime")
-        interval = int(body.get("availabilityViewInterval") or 30)
+        if end - start > MAX_SCHEDULE_WINDOW:
+            raise bad_request(
+                f"The requested time window exceeds {MAX_SCHEDULE_WINDOW.days} days.",
+                "ErrorInvalidParameter",
+            )
+        interval = _typed(body, "availabilityViewInterval", int, 30)
         if not 5 <= interval <= 1440:
             raise bad_request(
                 "availabilityViewInterval must be between 5 and 1440.", "ErrorInvalidParameter"
@@ -133,20 +169,24 @@ class Scheduling:
         }
 
     def find_meeting_times(self, organizer: Owner, body: dict[str, Any]) -> dict[str, Any]:
-        length = duration(str(body.get("meetingDuration") or "PT30M"))
-        constraint = body.get("timeConstraint") or {}
-        domain = constraint.get("activityDomain", "work")
-        slots = constraint.get("timeSlots") or []
+        length = duration(_typed(body, "meetingDuration", str, "PT30M") or "PT30M")
+        constraint = _typed(body, "timeConstraint", dict, {})
+        domain = _typed(constraint, "activityDomain", str, "work")
+        slots = [_object(s, "timeSlots") for s in _typed(constraint, "timeSlots", list, [])]
         windows = [_window(s, "start", "end") for s in slots] if slots else [self._default_window()]
-        attendees = [a for a in body.get("attendees") or [] if isinstance(a, dict)]
-        addresses = [str((a.get("emailAddress") or {}).get("address", "")) for a in attendees]
-        minimum = float(body.get("minimumAttendeePercentage", 50))
-        organizer_optional = bool(body.get("isOrganizerOptional", False))
+        attendees = [_object(a, "attendees") for a in _typed(body, "attendees", list, [])]
+        addresses = [
+            str(_typed(_typed(a, "emailAddress", dict, {}), "address", str, "")) for a in attendees
+        ]
+        minimum = _typed(body, "minimumAttendeePercentage", (int, float), 50)
+        organizer_optional = _typed(body, "isOrganizerOptional", bool, False)
+        most = _typed(body, "maxCandidates", int, 5)
         candidates = []
         for begin, finish, tz in windows:
             busy = {a: self._busy(a, begin, finish) for a in [organizer.address, *addresses]}
-            slot = begin
-            while slot + length <= finish:
+            slot, scanned = begin, 0
+            while slot + length <= finish and scanned < MAX_CANDIDATES_SCANNED:
+                scanned += 1
                 window = (slot, slot + length)
                 if domain != "work" or _working(window, tz):
                     candidates.append(self._suggest(window, tz, organizer.address, addresses, busy))
@@ -158,10 +198,11 @@ class Scheduling:
             and (organizer_optional or c["organizerAvailability"] == "free")
         ]
         kept.sort(key=lambda c: (-c["confidence"], c["meetingTimeSlot"]["start"]["dateTime"]))
-        kept = kept[: int(body.get("maxCandidates") or 5)]
+        kept = kept[: most or 5]
+        places = _typed(_typed(body, "locationConstraint", dict, {}), "locations", list, [])
         locations = [
-            {"displayName": loc.get("displayName", "")}
-            for loc in (body.get("locationConstraint") or {}).get("locations") or []
+            {"displayName": str(_typed(_object(p, "locations"), "displayName", str, ""))}
+            for p in places
         ][:1]
         for order, suggestion in enumerate(kept, start=1):
             suggestion["order"] = order

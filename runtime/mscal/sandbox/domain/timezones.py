@@ -12,8 +12,12 @@ from mscal.sandbox.errors import bad_request
 UTC = dt.UTC
 
 
-def zone(name: str | None) -> dt.tzinfo:
+def zone(name: object) -> dt.tzinfo:
     """A Windows ('Pacific Standard Time') or IANA ('America/Los_Angeles') name as a tzinfo."""
+    if name is None:
+        return UTC
+    if not isinstance(name, str):
+        raise bad_request("A timeZone must be a string.", "BadRequest")
     if not name or name.upper() in {"UTC", "Z", "COORDINATED UNIVERSAL TIME"}:
         return UTC
     iana = win_tz.get(name, name)
@@ -34,6 +38,8 @@ def windows_name(name: str) -> str:
 
 def parse_local(value: str) -> dt.datetime:
     """A dateTime as clients send it: local, optional fraction of up to 7 digits, or an offset."""
+    if not isinstance(value, str):
+        raise bad_request(f"Cannot convert the literal '{value}' to a dateTime.", "BadRequest")
     text = value.strip().replace("Z", "+00:00")
     if "." in text:
         head, _, tail = text.partition(".")
@@ -54,7 +60,12 @@ def to_utc(value: str, tz_name: str | None) -> dt.datetime:
     parsed = parse_local(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz_name))
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # a time at the edge of the calendar, shifted past it
+        raise bad_request(
+            f"The dateTime '{value}' is out of range.", "ErrorPropertyValidationFailure"
+        ) from None
 
 
 def from_utc(value: dt.datetime, tz_name: str | None) -> dict[str, str]:
