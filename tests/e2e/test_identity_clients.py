@@ -466,12 +466,14 @@ def test_python_o365_signs_in_and_lists_calendars_and_events(platform: Platform)
     schedule = account.schedule(resource=ADELE)
     calendars = schedule.list_calendars()
     assert [c.name for c in calendars] == ["Calendar", "Personal"]
-    events = list(schedule.get_events(limit=50, include_recurring=False))
+    # The calendar's id goes into the URL as python-o365 writes it (Graph's URL-safe ids).
+    events = list(calendars[0].get_events(limit=50, include_recurring=False))
     assert events and all(e.subject and e.start for e in events)
-    names = {e.subject for e in events}
     graph = platform.sandbox.identity.issue_for(ADELE)
     listed = platform.graph(graph, "/me/events?$top=50").json()["value"]
-    assert names == {e["subject"] for e in listed}
+    assert {e.subject for e in events} == {e["subject"] for e in listed}
+    again = calendars[0].get_event(events[0].object_id)
+    assert again is not None and again.subject == events[0].subject
 
 
 def _sign_in(platform: Platform, **extra: str) -> str:
