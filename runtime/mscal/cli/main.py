@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         help='inject a fault, e.g. "status=429 retry-after=1 times=1"; repeatable',
     )
 
+    # Imported here: only its arguments; the studio's web stack loads when it runs.
+    from mscal.cli.studio import add_parser as add_studio  # noqa: PLC0415
+
+    add_studio(commands)
+
     demo = commands.add_parser("demo", help="run a short workflow against the local Graph service")
     demo.add_argument("--url", help="a local Graph service already running (default: start one)")
     demo.add_argument(
@@ -277,7 +282,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mscal.lint.command import lint_command  # noqa: PLC0415
 
         return lint_command(args.path or args.spec, args.openapi, args.format, args.diff)
-    if args.command in ("sandbox", "demo"):
+    if args.command in ("sandbox", "demo", "studio"):
         return _local_service(args)
 
     from mscal.cli import run  # noqa: PLC0415
@@ -301,14 +306,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     return run.run_operation(connector, args)
 
 
+_EXTRA = {"studio": "studio"}
+
+
 def _local_service(args: argparse.Namespace) -> int:
-    """`mscal sandbox` and `mscal demo` need the `sandbox` extra (a web server and calendar
-    maths), which a builder embedding only the runtime does not install."""
+    """`mscal sandbox`, `mscal demo` and `mscal studio` need a web server (the `sandbox` or
+    `studio` extra), which a builder embedding only the runtime does not install."""
     try:
         if args.command == "sandbox":
             from mscal.cli.sandbox import run_sandbox  # noqa: PLC0415
 
             return run_sandbox(args)
+        if args.command == "studio":
+            from mscal.cli.studio import run_studio  # noqa: PLC0415
+
+            return run_studio(args)
         from mscal.cli.demo import main as demo_main  # noqa: PLC0415
 
         # The demo imports the local service only when it starts one (not with --url).
@@ -317,8 +329,8 @@ def _local_service(args: argparse.Namespace) -> int:
         if exc.name is None or exc.name.split(".")[0] == "mscal":
             raise
         raise UsageError(
-            f"mscal {args.command} needs the local service's packages ({exc.name} is missing): "
-            "pip install 'microsoft-calendar-connector[sandbox]'"
+            f"mscal {args.command} needs a web server's packages ({exc.name} is missing): "
+            f"pip install 'microsoft-calendar-connector[{_EXTRA.get(args.command, 'sandbox')}]'"
         ) from None
 
 

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from mscal.sandbox.tls import TlsFiles
 
@@ -32,7 +32,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(
-    app: Starlette, sock: socket.socket, tls: TlsFiles | None = None, *, quiet: bool = False
+    app: ASGIApp, sock: socket.socket, tls: TlsFiles | None = None, *, quiet: bool = False
 ) -> None:
     """Serve in the foreground on a bound socket; one line per request on stderr unless quiet."""
     served: Any = app if quiet else RequestLog(app, sys.stderr)
@@ -91,7 +91,7 @@ class BackgroundServer:
     (https when given `tls` files)."""
 
     def __init__(
-        self, app: Starlette, host: str = "127.0.0.1", port: int = 0, tls: TlsFiles | None = None
+        self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, tls: TlsFiles | None = None
     ) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

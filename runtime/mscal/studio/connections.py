@@ -1,0 +1,52 @@
+"""Saved authentications made ready to call with, kept while nothing about them changes.
+
+Building a token source renders the identity platform's endpoints from the spec; doing that
+for every lookup would cost more than the lookup itself. A source is kept per authentication
+and loaded connector, and built afresh when the authentication's file changes (a new sign-in,
+`mscal auth add --replace`) or the spec is reloaded. Tokens themselves always live in the store
+(a refresh is written back under its lock), never only here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import httpx2
+
+from mscal.auth.store import AuthStore
+from mscal.auth.tokens import TokenSource
+from mscal.cli.auth import stored_connection
+from mscal.connector import Connector
+from mscal.io.session import Session
+
+Key = tuple[int, str, str, int]
+
+
+class Connections:
+    def __init__(self, store: AuthStore, transport: httpx2.BaseTransport) -> None:
+        self.store = store
+        self.transport = transport
+        self._kept: dict[Key, tuple[TokenSource, str]] = {}
+        self._lock = threading.Lock()
+
+    def session(
+        self, connector: Connector, auth: str, transport: httpx2.BaseTransport | None = None
+    ) -> Session:
+        """A session of the named authentication (through the studio's pool by default)."""
+        tokens, base_url = self._source(connector, auth)
+        return connector.session(tokens, base_url=base_url, transport=transport or self.transport)
+
+    def _source(self, connector: Connector, auth: str) -> tuple[TokenSource, str]:
+        path = self.store.find(auth)
+        stamp = path.stat().st_mtime_ns if path is not None else 0
+        key = (id(connector), auth, str(path), stamp)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None:
+            tokens, authentication = stored_connection(connector, auth, self.store)
+            kept = (tokens, authentication.base_url)
+            with self._lock:
+                # One entry per authentication: an older one is of a file or spec now gone.
+                self._kept = {k: v for k, v in self._kept.items() if k[1] != auth}
+                self._kept[key] = kept
+        return kept
