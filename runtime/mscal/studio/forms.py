@@ -30,6 +30,8 @@ _ADVANCED_TITLE = "Advanced"
 def editor_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     """One operation's input schema for the form: its top level's advanced inputs folded."""
     shown = _node(copy.deepcopy(dict(schema)))
+    for prop in (shown.get("properties") or {}).values():
+        _label_nested(prop)
     shown["options"] = {
         **shown.get("options", {}),
         "collapsed": False,
@@ -89,6 +91,21 @@ def auth_form_schema(fields: Iterable[AuthField], *, shared_available: bool) -> 
         "options": {"disable_collapse": True, "titleHidden": True},
     }
     return _fold(_ordered(schema), advanced)
+
+
+def _label_nested(schema: dict[str, Any]) -> None:
+    """Inside an input, a property is labelled by its name as Graph spells it (subject, start):
+    the title a shared schema carries names its type (dateTimeTimeZone), which is kept as help
+    when the property has none of its own."""
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        if prop.get("title") and not prop.get("description"):
+            prop["description"] = prop["title"]
+        prop["title"] = name
+        _label_nested(prop)
+    if isinstance(schema.get("items"), dict):
+        _label_nested(schema["items"])
 
 
 def _fold(schema: dict[str, Any], advanced: list[str]) -> dict[str, Any]:

@@ -97,7 +97,7 @@ const EDITOR_OPTIONS = {
   disable_array_reorder: true,
   prompt_before_delete: false,
   show_errors: 'never', // the runtime's messages are shown instead (showErrorAt)
-  use_default_values: true,
+  use_default_values: false, // an empty field stays empty (no 0 or "" the person never chose)
   required_by_default: false
 }
 
@@ -118,6 +118,8 @@ function nameFoldButtons (holder) {
   for (const button of holder.querySelectorAll('button.json-editor-btntype-toggle')) {
     const title = button.parentElement.querySelector(':scope > span:not(:first-child), :scope > label')
     const name = title ? title.textContent.trim() : ''
+    const group = button.closest('[data-schematype]')
+    if (group && name) { group.setAttribute('role', 'group'); group.setAttribute('aria-label', name) }
     const label = () => {
       const open = button.textContent.trim() === 'Collapse'
       button.setAttribute('aria-expanded', String(open))
@@ -125,6 +127,12 @@ function nameFoldButtons (holder) {
     }
     label()
     button.addEventListener('click', () => setTimeout(label, 0))
+  }
+  // A value of several types has a type switcher labelled "root[body] switcher": say what it is.
+  for (const switcher of holder.querySelectorAll('select.je-switcher')) {
+    const caption = switcher.parentElement.querySelector(':scope > b')
+    const label = holder.querySelector(`label[for="${CSS.escape(switcher.id)}"]`)
+    if (caption && label) label.textContent = caption.textContent.trim() + ': kind of value'
   }
 }
 
@@ -161,24 +169,35 @@ function isEmpty (value, schema) {
   return false
 }
 
-// What a person left empty is not an input: the runtime applies the spec's defaults.
-function prune (value, schema) {
+// What a person left empty is not an input (the runtime applies the spec's defaults), and
+// neither is what the form library put in a section nobody touched (a default time zone, a 0
+// in a required number): \`initial\` is the form's value when it was drawn. Returns the value
+// and whether anything in it differs from that.
+function pruned (value, schema, initial) {
   schema = schema || {}
   if (Array.isArray(value)) {
-    return value.map((item) => prune(item, schema.items)).filter((item) => !isEmpty(item, schema.items))
+    const items = value.map((item) => pruned(item, schema.items)[0]).filter((item) => !isEmpty(item, schema.items))
+    return [items, items.length > 0]
   }
   if (value && typeof value === 'object') {
     const out = {}
-    const required = new Set(schema.required || [])
+    let touched = false
+    const before = initial && typeof initial === 'object' ? initial : {}
     for (const [key, item] of Object.entries(value)) {
       const sub = (schema.properties || {})[key] || {}
-      const kept = prune(item, sub)
-      if (!required.has(key) && isEmpty(kept, sub)) continue
+      const [kept, changed] = pruned(item, sub, before[key])
+      if (isEmpty(kept, sub)) continue
+      if (!changed && (sub.default === undefined || typeof kept === 'object')) continue
       out[key] = kept
+      touched = touched || changed
     }
-    return out
+    return [out, touched]
   }
-  return value
+  return [value, JSON.stringify(value) !== JSON.stringify(initial)]
+}
+
+function prune (value, schema, initial) {
+  return pruned(value, schema, initial)[0]
 }
 
 function debounce (fn, ms) {
@@ -224,7 +243,8 @@ async function openAuthDialog () {
     showErrorAt(studio.authEditor, data.error && data.error.field !== 'name' ? data.error : null)
   }, 250)
   studio.authEditor.on('change', check)
-  const first = dialog.querySelector('#auth-editor input, #auth-editor select')
+  const first = [...dialog.querySelectorAll('#auth-editor input, #auth-editor select')]
+    .find((field) => field.offsetParent !== null)
   if (first) first.focus()
 }
 
@@ -287,7 +307,11 @@ async function fillLookups (operation, schema) {
   await Promise.all(lookupFields(schema).map(async ([name, prop]) => {
     const began = performance.now()
     const { data } = await api('lookup', { operation, field: name, auth })
-    if (!data.choices) return
+    if (!data.choices) {
+      // The input stays a text field; the reason is kept for the help line.
+      prop.description = (prop.description || '') + ' (Lookup failed: ' + data.error.message + ')'
+      return
+    }
     prop.enum = ['', ...data.choices.map((c) => c.value)]
     prop.options = { ...(prop.options || {}), enum_titles: ['(choose)', ...data.choices.map((c) => c.label)] }
     delete prop.minLength
@@ -296,6 +320,9 @@ async function fillLookups (operation, schema) {
 }
 
 async function openOperation (name) {
+  const detail = document.getElementById('op-detail')
+  detail.dataset.ready = ''
+  detail.setAttribute('aria-busy', 'true')
   for (const button of document.querySelectorAll('#op-nav button')) {
     button.setAttribute('aria-current', String(button.dataset.operation === name))
   }
@@ -317,12 +344,14 @@ async function openOperation (name) {
   const schema = data.form
   await fillLookups(name, schema)
   studio.opEditor = await makeEditor(document.getElementById('op-editor'), schema)
+  studio.opInitial = studio.opEditor.getValue()
   studio.opEditor.on('change', debounce(checkInputs, 300))
-  document.getElementById('op-detail').dataset.ready = name
+  detail.dataset.ready = name
+  detail.setAttribute('aria-busy', 'false')
 }
 
 function currentInputs () {
-  return prune(studio.opEditor.getValue(), studio.opView.form)
+  return prune(studio.opEditor.getValue(), studio.opView.form, studio.opInitial)
 }
 
 async function checkInputs () {
