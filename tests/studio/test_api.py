@@ -308,7 +308,7 @@ def test_a_change_to_the_spec_on_disk_shows_on_the_next_call(tmp_path: Path) -> 
     fork = tmp_path / "fork"
     fork.mkdir()
     shutil.copy(default_spec_root() / "connector.yaml", fork)
-    for folder in ("operations", "schemas"):
+    for folder in ("operations", "schemas", "triggers"):
         shutil.copytree(default_spec_root() / folder, fork / folder)
     app = Studio(fork, AuthStore(personal=tmp_path / "auth"))
     server = BackgroundServer(app.app)

@@ -19,8 +19,8 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mscal.auth.store import AuthStore
 from mscal.errors import ConnectorError, InputError
+from mscal.state.contract import AuthRecords
 from mscal.studio import authentications, catalog, runner
 from mscal.studio.access import Access, new_token
 from mscal.studio.connections import Connections
@@ -36,9 +36,10 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class Studio:
     """One studio: the spec it shows, the store it saves to, the sign-ins under way."""
 
-    def __init__(self, spec: str | Path | None = None, store: AuthStore | None = None) -> None:
+    def __init__(self, spec: str | Path | None = None, store: AuthRecords | None = None) -> None:
         self.spec = catalog.SpecWatch(spec)
-        self.store = store or AuthStore()
+        # The store `mscal auth` uses (MSCAL_STORE: files by default, or Redis).
+        self.store = store or self.spec.connector().store.authentications
         self.token = new_token()
         self.sign_ins = authentications.SignIns()
         self.transport = SharedTransport()

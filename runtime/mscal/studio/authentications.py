@@ -21,17 +21,18 @@ from authlib.integrations.httpx_client import OAuth2Client
 
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
-from mscal.auth.store import SHARED_ENV, AuthStore, StoredAuthentication
+from mscal.auth.store import SHARED_ENV, StoredAuthentication
 from mscal.cli.auth import stored_connection
 from mscal.connector import Connector
 from mscal.errors import AuthError, InputError
+from mscal.state.contract import AuthRecords
 from mscal.studio.forms import ADVANCED
 
 # A sign-in not finished in this time is forgotten (its state no longer accepted).
 SIGN_IN_SECONDS = 600
 
 
-def saved(store: AuthStore) -> list[dict[str, Any]]:
+def saved(store: AuthRecords) -> list[dict[str, Any]]:
     """What the page lists: names, kinds, the non-secret values, which secrets are set."""
     shown = []
     for name, where in store.names():
@@ -58,14 +59,15 @@ def form_values(connector: Connector, given: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k in keys and v not in ("", None, [])}
 
 
-def check(connector: Connector, store: AuthStore, given: dict[str, Any]) -> Authentication:
+def check(connector: Connector, store: AuthRecords, given: dict[str, Any]) -> Authentication:
     """The form's fields and rules, then the name and the kind; raises InputError naming the
     field (the rules first, so they speak while a person fills the form in)."""
     authentication = Authentication.from_form(connector.spec, form_values(connector, given))
     name = str(given.get("name") or "").strip()
     if not name:
         raise InputError("name", "required", "is required: a name to find it by")
-    if given.get("where") == "shared" and store.shared is None:
+    # The file store keeps organisational ones in the shared directory, if one is set.
+    if given.get("where") == "shared" and getattr(store, "shared", True) is None:
         raise InputError(
             "where", "shared", f"no shared directory on this machine: set {SHARED_ENV} first"
         )
@@ -90,7 +92,7 @@ class SignIns:
         self._lock = threading.Lock()
 
     def create(
-        self, connector: Connector, store: AuthStore, given: dict[str, Any], redirect_uri: str
+        self, connector: Connector, store: AuthRecords, given: dict[str, Any], redirect_uri: str
     ) -> dict[str, Any]:
         """Save the authentication, then sign in: a URL to open, or done (client credentials)."""
         authentication = check(connector, store, given)
@@ -108,7 +110,7 @@ class SignIns:
             return {"name": name, "signed_in": True}
         return {"name": name, "redirect": self.start(connector, name, store, redirect_uri)}
 
-    def start(self, connector: Connector, name: str, store: AuthStore, redirect_uri: str) -> str:
+    def start(self, connector: Connector, name: str, store: AuthRecords, redirect_uri: str) -> str:
         """The identity platform's sign-in URL for a saved authentication."""
         record = store.load(name)
         authentication = Authentication.from_form(
@@ -130,7 +132,7 @@ class SignIns:
         return str(url)
 
     def finish(
-        self, connector: Connector, store: AuthStore, params: dict[str, str], url: str
+        self, connector: Connector, store: AuthRecords, params: dict[str, str], url: str
     ) -> str:
         """Trade the code the platform sent back for tokens; the authentication's name."""
         with self._lock:

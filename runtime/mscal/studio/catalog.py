@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mscal.auth.store import AuthStore
 from mscal.connector import Connector
 from mscal.spec.load import default_spec_root, load_spec
+from mscal.state.contract import AuthRecords
 from mscal.studio.forms import auth_form_schema, editor_schema
 
 Fingerprint = tuple[tuple[str, int, int], ...]
@@ -27,7 +27,7 @@ class SpecWatch:
 
     def _fingerprint(self) -> Fingerprint:
         files = [self.root / "connector.yaml"]
-        for folder in ("operations", "schemas"):
+        for folder in ("operations", "schemas", "triggers"):
             files.extend(sorted((self.root / folder).rglob("*")))
         found = []
         for file in files:
@@ -48,7 +48,7 @@ class SpecWatch:
             return self._connector
 
 
-def overview(connector: Connector, store: AuthStore) -> dict[str, Any]:
+def overview(connector: Connector, store: AuthRecords) -> dict[str, Any]:
     """What the page opens with: the connector, its operations grouped as in the spec (in the
     spec's order), its triggers, and the "New authentication" form."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -68,7 +68,7 @@ def overview(connector: Connector, store: AuthStore) -> dict[str, Any]:
         "root": str(connector.spec.root),
         "groups": [{"title": title, "operations": ops} for title, ops in groups.items()],
         "auth_form": auth_form_schema(
-            connector.spec.auth_fields, shared_available=store.shared is not None
+            connector.spec.auth_fields, shared_available=getattr(store, "shared", True) is not None
         ),
     }
 

@@ -2,28 +2,29 @@
 
 Building a token source renders the identity platform's endpoints from the spec; doing that
 for every lookup would cost more than the lookup itself. A source is kept per authentication
-and loaded connector, and built afresh when the authentication's file changes (a new sign-in,
-`mscal auth add --replace`) or the spec is reloaded. Tokens themselves always live in the store
-(a refresh is written back under its lock), never only here.
+and loaded connector, and built afresh when the saved authentication changes (a new sign-in,
+a refresh, `mscal auth add --replace`) or the spec is reloaded. Tokens themselves always live
+in the store (a refresh is written back under its lock), never only here.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 
 import httpx2
 
-from mscal.auth.store import AuthStore
 from mscal.auth.tokens import TokenSource
 from mscal.cli.auth import stored_connection
 from mscal.connector import Connector
 from mscal.io.session import Session
+from mscal.state.contract import AuthRecords
 
-Key = tuple[int, str, str, int]
+Key = tuple[int, str, str]
 
 
 class Connections:
-    def __init__(self, store: AuthStore, transport: httpx2.BaseTransport) -> None:
+    def __init__(self, store: AuthRecords, transport: httpx2.BaseTransport) -> None:
         self.store = store
         self.transport = transport
         self._kept: dict[Key, tuple[TokenSource, str]] = {}
@@ -37,9 +38,9 @@ class Connections:
         return connector.session(tokens, base_url=base_url, transport=transport or self.transport)
 
     def _source(self, connector: Connector, auth: str) -> tuple[TokenSource, str]:
-        path = self.store.find(auth)
-        stamp = path.stat().st_mtime_ns if path is not None else 0
-        key = (id(connector), auth, str(path), stamp)
+        record = self.store.load(auth)
+        stamp = json.dumps([record.values, record.tokens], sort_keys=True, default=str)
+        key = (id(connector), auth, stamp)
         with self._lock:
             kept = self._kept.get(key)
         if kept is None:
