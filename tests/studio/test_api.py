@@ -3,7 +3,9 @@ to the local Graph service, and what it never gives back (secrets)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from mscal.auth.signin import sign_in_without_browser
 from mscal.auth.store import AuthStore, StoredAuthentication
+from mscal.cli.auth import stored_connection
 from mscal.sandbox.server import BackgroundServer
 from mscal.spec.load import default_spec_root
 from mscal.studio.access import SECURITY_HEADERS, TOKEN_HEADER
@@ -331,3 +334,53 @@ def test_a_change_to_the_spec_on_disk_shows_on_the_next_call(tmp_path: Path) -> 
         broken = httpx2.get(f"{app.origin}/api/overview", headers=headers)
         assert broken.status_code == 400
         assert "calendars.yaml" in broken.json()["error"]["message"]
+
+
+def test_a_watch_refuses_bad_inputs_by_field_and_delivers_changes(
+    client: httpx2.Client, signed_in: str, studio: tuple[Studio, str], store: AuthStore
+) -> None:
+    bad = client.post(
+        "/api/watches",
+        json={"trigger": "event_created", "inputs": {"window_days": 0}, "auth": signed_in},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "window_days"
+    unknown = client.post("/api/watches", json={"trigger": "nope", "auth": signed_in})
+    assert unknown.json()["error"]["field"] == "trigger"
+    started = client.post(
+        "/api/watches",
+        json={"trigger": "event_created", "inputs": {}, "auth": signed_in, "interval": 0.5},
+    ).json()
+    watch = started["id"]
+
+    def seen() -> dict[str, Any]:
+        answer: dict[str, Any] = client.get(f"/api/watches/{watch}?after=0").json()
+        return answer
+
+    deadline = time.monotonic() + 20
+    while seen()["rounds"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert seen()["changes"] == []  # the first round is a baseline
+    app, _ = studio
+    connector = app.spec.connector()
+    tokens, auth = stored_connection(connector, signed_in, store)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    event = connector.run(
+        "create_event",
+        {
+            "event": {
+                "subject": "Seen by a watch",
+                "start": {"dateTime": start.strftime("%Y-%m-%dT%H:00:00"), "timeZone": "UTC"},
+                "end": {"dateTime": start.strftime("%Y-%m-%dT%H:30:00"), "timeZone": "UTC"},
+            }
+        },
+        auth=tokens,
+        base_url=auth.base_url,
+    )
+    while not seen()["changes"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (change,) = seen()["changes"]
+    assert (change["change"], change["event_id"]) == ("created", event["id"])
+    assert client.get(f"/api/watches/{watch}?after=1").json()["changes"] == []
+    assert client.post(f"/api/watches/{watch}/stop").json() == {"stopped": True}
+    assert seen()["running"] is False

@@ -8,6 +8,7 @@ the later ones run with.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
@@ -298,3 +299,47 @@ def test_reloading_keeps_the_token_and_the_choice(page: WebDriver) -> None:
     assert Select(labelled(page, "Run with authentication")).first_selected_option.text == (
         AUTH_NAME
     )
+
+
+def test_watch_a_trigger_deliver_a_change(
+    page: WebDriver, studio: tuple[Studio, str], store: AuthStore
+) -> None:
+    page.find_element(By.XPATH, "//*[@role='tab' and normalize-space()='Triggers']").click()
+    wait_for(page, lambda d: d.find_element(By.ID, "panel-triggers").get_attribute("data-ready"))
+    Select(labelled(page, "Trigger")).select_by_visible_text("Event created")
+    wait_for(
+        page,
+        lambda d: (
+            d.find_element(By.ID, "panel-triggers").get_attribute("data-ready") == "event_created"
+        ),
+    )
+    assert "created" in page.find_element(By.ID, "trigger-description").text
+    type_into(page, labelled(page, "Poll every (seconds)"), "0.5")
+    button(page, "Start").click()
+    status = page.find_element(By.XPATH, "//*[@id='panel-triggers']//*[@role='status']")
+    wait_for(page, lambda d: "round(s)" in status.text and not status.text.endswith(" 0 round(s)"))
+    # Something happens in the calendar: the trigger's next round delivers it.
+    app, _ = studio
+    connector = app.spec.connector()
+    tokens, auth = stored_connection(connector, AUTH_NAME, store)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    event = connector.run(
+        "create_event",
+        {
+            "event": {
+                "subject": "Watched by the studio",
+                "start": {"dateTime": start.strftime("%Y-%m-%dT%H:00:00"), "timeZone": "UTC"},
+                "end": {"dateTime": start.strftime("%Y-%m-%dT%H:30:00"), "timeZone": "UTC"},
+            }
+        },
+        auth=tokens,
+        base_url=auth.base_url,
+    )
+    changes = page.find_element(By.XPATH, "//ol[@aria-labelledby]")
+    wait_for(page, lambda d: "Watched by the studio" in changes.text)
+    (item,) = changes.find_elements(By.XPATH, "./li")
+    assert item.text.startswith("created: Watched by the studio")
+    assert event["id"] in item.text
+    shot(page, "trigger")
+    button(page, "Stop").click()
+    wait_for(page, lambda d: status.text.startswith("Stopped"))

@@ -47,4 +47,5 @@ def run_studio(args: argparse.Namespace) -> int:
         while True:
             time.sleep(3600)
     finally:
+        studio.watches.stop_all()
         server.stop()

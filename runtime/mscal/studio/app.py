@@ -25,6 +25,7 @@ from mscal.studio import authentications, catalog, runner
 from mscal.studio.access import Access, new_token
 from mscal.studio.connections import Connections
 from mscal.studio.recording import SharedTransport
+from mscal.studio.watches import Watches
 
 STATIC = Path(__file__).parent / "static"
 # A request body the page never needs to exceed (an operation's inputs, an auth form).
@@ -44,6 +45,7 @@ class Studio:
         self.sign_ins = authentications.SignIns()
         self.transport = SharedTransport()
         self.connections = Connections(self.store, self.transport)
+        self.watches = Watches(self.connections)
         self.origin = ""
         self.extensions: list[Route] = []
         routes = [
@@ -57,6 +59,10 @@ class Studio:
             Route("/api/check", self.api(self.check_inputs), methods=["POST"]),
             Route("/api/run", self.api(self.run), methods=["POST"]),
             Route("/api/lookup", self.api(self.lookup), methods=["POST"]),
+            Route("/api/triggers/{name}", self.api(self.trigger)),
+            Route("/api/watches", self.api(self.start_watch), methods=["POST"]),
+            Route("/api/watches/{id}", self.api(self.watch)),
+            Route("/api/watches/{id}/stop", self.api(self.stop_watch), methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         self.access = Access(Starlette(routes=routes), self.token)
@@ -149,7 +155,8 @@ class Studio:
     async def lookup(self, request: Request) -> Any:
         body = await _body(request)
         connector = self.spec.connector()
-        operation = _operation(connector.spec.operations, body)
+        # An operation's input, or a trigger's.
+        operation = _operation({**connector.spec.operations, **connector.spec.triggers}, body)
         if not body.get("auth"):
             raise InputError("auth", "required", "choose an authentication to look values up")
         choices = await run_in_threadpool(
@@ -161,6 +168,45 @@ class Studio:
             str(body["auth"]),
         )
         return {"choices": choices}
+
+    async def trigger(self, request: Request) -> Any:
+        connector = self.spec.connector()
+        name = request.path_params["name"]
+        if name not in connector.spec.triggers:
+            raise InputError("trigger", "unknown", f"no trigger named {name!r}")
+        return catalog.trigger_view(connector, name)
+
+    async def start_watch(self, request: Request) -> Any:
+        body = await _body(request)
+        connector = self.spec.connector()
+        name = str(body.get("trigger") or "")
+        if name not in connector.spec.triggers:
+            raise InputError("trigger", "unknown", f"no trigger named {name!r}")
+        if not body.get("auth"):
+            raise InputError("auth", "required", "choose an authentication to watch with")
+        try:
+            interval = float(body.get("interval") or 5)
+        except (TypeError, ValueError):
+            raise InputError("interval", "type", "must be a number of seconds") from None
+        inputs = runner.unfolded(_inputs(body))
+        watching = await run_in_threadpool(
+            self.watches.start, connector, name, inputs, str(body["auth"]), interval
+        )
+        return watching.view(0)
+
+    async def watch(self, request: Request) -> Any:
+        watching = self.watches.get(request.path_params["id"])
+        if watching is None:
+            raise InputError("watch", "unknown", "no such watch (stopped, or the studio restarted)")
+        try:
+            after = int(request.query_params.get("after", "0"))
+        except ValueError:
+            raise InputError("after", "type", "must be a whole number") from None
+        return watching.view(after)
+
+    async def stop_watch(self, request: Request) -> Any:
+        self.watches.stop(request.path_params["id"])
+        return {"stopped": True}
 
 
 async def _body(request: Request) -> dict[str, Any]:

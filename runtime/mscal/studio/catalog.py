@@ -67,6 +67,10 @@ def overview(connector: Connector, store: AuthRecords) -> dict[str, Any]:
         "description": connector.spec.manifest.get("description", ""),
         "root": str(connector.spec.root),
         "groups": [{"title": title, "operations": ops} for title, ops in groups.items()],
+        "triggers": [
+            {"name": t.name, "title": t.title, "description": t.description}
+            for t in connector.spec.triggers.values()
+        ],
         "auth_form": auth_form_schema(
             connector.spec.auth_fields, shared_available=getattr(store, "shared", True) is not None
         ),
@@ -82,5 +86,16 @@ def operation_view(connector: Connector, name: str) -> dict[str, Any]:
         "group": described["group"],
         "paginated": described["paginated"],
         "permissions": described["permissions"],
+        "form": editor_schema(described["input_schema"]),
+    }
+
+
+def trigger_view(connector: Connector, name: str) -> dict[str, Any]:
+    described = connector.describe_trigger(name)
+    return {
+        "name": name,
+        "title": described["title"],
+        "description": described["description"],
+        "changes": described["changes"],
         "form": editor_schema(described["input_schema"]),
     }

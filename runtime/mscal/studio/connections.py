@@ -34,10 +34,11 @@ class Connections:
         self, connector: Connector, auth: str, transport: httpx2.BaseTransport | None = None
     ) -> Session:
         """A session of the named authentication (through the studio's pool by default)."""
-        tokens, base_url = self._source(connector, auth)
+        tokens, base_url = self.tokens(connector, auth)
         return connector.session(tokens, base_url=base_url, transport=transport or self.transport)
 
-    def _source(self, connector: Connector, auth: str) -> tuple[TokenSource, str]:
+    def tokens(self, connector: Connector, auth: str) -> tuple[TokenSource, str]:
+        """The named authentication's token source and Graph base URL."""
         record = self.store.load(auth)
         stamp = json.dumps([record.values, record.tokens], sort_keys=True, default=str)
         key = (id(connector), auth, stamp)

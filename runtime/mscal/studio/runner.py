@@ -72,8 +72,14 @@ def run(
 
 
 def lookup_hint(connector: Connector, operation: str, field: str) -> Mapping[str, Any]:
-    """The `x-lookup` of an input, as the spec says (the page names only the input)."""
-    properties = connector.describe(operation)["input_schema"].get("properties") or {}
+    """The `x-lookup` of an operation's or a trigger's input, as the spec says (the page names
+    only the input)."""
+    described = (
+        connector.describe(operation)
+        if operation in connector.spec.operations
+        else connector.describe_trigger(operation)
+    )
+    properties = described["input_schema"].get("properties") or {}
     hint = (properties.get(field) or {}).get("x-lookup")
     if not isinstance(hint, dict):
         raise InputError(field, "lookup", f"input {field!r} of {operation} has no x-lookup")
