@@ -28,6 +28,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from mscal.auth.store import AuthStore
 from mscal.cli.auth import stored_connection
 from mscal.studio.app import Studio
+from mscal.studio.runner import check
 from tests.studio.conftest import SHOTS
 
 WAIT = 15
@@ -261,13 +262,22 @@ def test_create_an_event_in_a_calendar_picked_from_the_lookup(
     assert "Studio review" in [e["subject"] for e in events["value"]]
 
 
-def test_a_bad_input_shows_the_runtimes_message_at_its_field(page: WebDriver) -> None:
+def test_a_bad_input_shows_the_runtimes_message_at_its_field(
+    page: WebDriver, studio: tuple[Studio, str]
+) -> None:
+    app, _ = studio
+    refused = check(
+        app.spec.connector(),
+        "create_event",
+        {"event": {"start": {"dateTime": "next tuesday", "timeZone": "UTC"}}},
+    )
+    assert refused is not None and refused["field"] == "event.start.dateTime"
     open_operation(page, "Create an event")
     fold = button(page, "Expand start")
     fold.click()
     field = labelled(page, "dateTime", group(page, "start"))
     field.send_keys("next tuesday", Keys.TAB)
-    wait_for(page, lambda d: "does not match" in message_at(d, "dateTime"))
+    wait_for(page, lambda d: refused["message"] in message_at(d, "dateTime"))
     assert "event.start.dateTime" in page.find_element(By.XPATH, "//*[@id='op-error']").text
 
 
