@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mscal.secret import scrub
+
 
 class ConnectorError(Exception):
     """Base of every error the connector raises on purpose.
@@ -17,6 +19,10 @@ class ConnectorError(Exception):
     client_request_id: str | None = None
     request_id: str | None = None
     date: str | None = None
+
+    def __str__(self) -> str:
+        # A message may quote what a server sent; a server may echo a credential back.
+        return scrub(super().__str__())
 
     def to_dict(self) -> dict[str, Any]:
         described: dict[str, Any] = {"type": type(self).__name__, "message": str(self)}
@@ -41,6 +47,7 @@ class InputError(ConnectorError):
     def __init__(self, field: str, rule: str, message: str) -> None:
         self.field = field
         self.rule = rule
+        message = scrub(message)
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)
 
@@ -104,7 +111,9 @@ class GraphError(ConnectorError):
         hint: str | None = None,
     ) -> None:
         self.status_code = status_code
+        code = scrub(code) if code else code
         self.code = code
+        message = scrub(message)
         self.message = message
         self.request_id = request_id
         self.client_request_id = client_request_id

@@ -307,15 +307,29 @@ def test_cli_input_file_prints_one_line_per_input(
     assert "2 of 3 succeeded, 1 failed" in result.err
 
 
-def test_cli_input_file_refuses_a_broken_line(
+def test_cli_input_file_a_broken_line_is_that_inputs_failure(
     httpx2_mock: HTTPXMock, cli: Callable[..., Any], tmp_path: Any
 ) -> None:
+    # The file is streamed, so a broken line cannot stop what ran before it: it is that
+    # input's failure (naming the line), and the lines around it run.
+    httpx2_mock.add_response(url=f"{GRAPH}/me/events/a", method="DELETE", status_code=204)
+    httpx2_mock.add_response(url=f"{GRAPH}/me/events/c", method="DELETE", status_code=204)
     items = tmp_path / "items.jsonl"
-    items.write_text('{"event_id": "a"}\n{oops\n')
+    items.write_bytes(b'{"event_id": "a"}\n{oops\n{"event_id": "\xff"}\n[1]\n{"event_id": "c"}\n')
     result = cli("run", "delete_event", "--input-file", str(items), "--token", CANARY_TOKEN)
-    assert result.code == 2
-    assert "line 2 is not valid JSON" in result.err
-    assert httpx2_mock.get_requests() == []
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert [(line["index"], line["ok"]) for line in lines] == [
+        (0, True),
+        (1, False),
+        (2, False),
+        (3, False),
+        (4, True),
+    ]
+    assert "line 2 is not valid JSON" in lines[1]["error"]["message"]
+    assert lines[2]["error"]["rule"] == "encoding"
+    assert "line 4 must be a JSON object" in lines[3]["error"]["message"]
+    assert result.code == 1
+    assert "2 of 5 succeeded, 3 failed" in result.err
 
 
 def test_cli_input_file_on_a_terminal_shows_a_progress_bar(

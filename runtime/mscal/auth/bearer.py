@@ -3,13 +3,18 @@ connection's origin, adds the bearer token, and on a 401 refreshes once and repl
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, Generator
 
 import httpx2
 
 from mscal.auth.tokens import TokenSource
 from mscal.call.guard import Origin
-from mscal.errors import EgressError
+from mscal.errors import AuthError, EgressError
+
+# A token from a token endpoint that would split the Authorization header is refused before
+# httpx2 sees it (its refusal would quote the header, token and all).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class BearerAuth(httpx2.Auth):
@@ -26,6 +31,11 @@ class BearerAuth(httpx2.Auth):
         if not self._origin.contains(request.url):
             raise EgressError(
                 f"refused to send the token to {request.url.host}: not the connection's Graph host"
+            )
+        if _CONTROL.search(token):
+            raise AuthError(
+                "the access token contains a line break or another control character: "
+                "it cannot be sent in a header"
             )
         request.headers["Authorization"] = f"Bearer {token}"
 

@@ -69,14 +69,23 @@ def token_errors(advice: Mapping[str, Any] | None = None) -> Iterator[None]:
     """Token endpoint failures as AuthErrors that carry the platform's reason (and, for a code
     the spec's `authentication.advice` knows, what to do), never a secret."""
     # Imported when a token request is made, not when a call only reads a fresh token.
+    # authlib sends through httpx (not httpx2): its transport errors are caught too.
+    import httpx  # noqa: PLC0415
     from authlib.integrations.base_client import OAuthError  # noqa: PLC0415
 
     try:
         yield
     except OAuthError as exc:
         raise AuthError(_oauth_message(exc, advice)) from None
-    except httpx2.HTTPError as exc:
+    except (httpx2.HTTPError, httpx.HTTPError) as exc:
         raise AuthError(f"token request failed: {type(exc).__name__}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A 200 that is no token answer: an HTML page (a captive portal, a proxy's login),
+        # a non-numeric expires_in, a JSON array. Its text is not shown: it may echo secrets.
+        raise AuthError(
+            "the token endpoint's answer is not an OAuth token response "
+            f"(unreadable: {type(exc).__name__}); check the authority host and any proxy"
+        ) from None
 
 
 def _oauth_message(exc: Exception, advice: Mapping[str, Any] | None = None) -> str:

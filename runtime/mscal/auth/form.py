@@ -3,6 +3,7 @@ secrets and tokens held as `Secret`s so no repr or message shows them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,21 @@ from mscal.call.validation import describe_error
 from mscal.errors import InputError
 from mscal.secret import Secret
 from mscal.spec.load import Spec
+
+# A token goes into a header: a line break would split it into two headers (and httpx2's
+# refusal would quote the token); any control character is refused the same way.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_token_text(field: str, token: str | None) -> None:
+    """Refuse a token with a control character (CR, LF, NUL...), naming the field."""
+    if token is not None and _CONTROL.search(token):
+        raise InputError(
+            field,
+            "format",
+            "contains a line break or another control character; a token is one line of "
+            "printable characters",
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -37,6 +53,8 @@ class Authentication:
         expires_at: float | None = None,
     ) -> Authentication:
         """Validate form values (defaults applied); secret fields are wrapped as Secrets."""
+        for name, token in (("access_token", access_token), ("refresh_token", refresh_token)):
+            check_token_text(name, token)
         given = dict(values or {})
         schema = {
             "type": "object",

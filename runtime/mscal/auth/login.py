@@ -17,6 +17,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
+from mscal.call.guard import may_use_env_proxy
 from mscal.errors import AuthError
 from mscal.spec.load import Spec
 
@@ -69,6 +70,7 @@ def sign_in_with_browser(
             scope=_scope(spec, authentication),
             code_challenge_method="S256",
             token_endpoint_auth_method="none",
+            trust_env=may_use_env_proxy(endpoints.token_url),
         ) as client:
             url, state = client.create_authorization_url(
                 endpoints.authorize_url, code_verifier=verifier
@@ -120,7 +122,7 @@ def sign_in_with_device_code(
     """Show a code to enter on another device, then poll until the person has signed in."""
     endpoints = oauth_endpoints(spec, authentication.values)
     client_id = authentication.values["client_id"]
-    with httpx2.Client(timeout=30) as http:
+    with httpx2.Client(timeout=30, trust_env=may_use_env_proxy(endpoints.token_url)) as http:
         answer = http.post(
             endpoints.device_code_url,
             data={"client_id": client_id, "scope": _scope(spec, authentication)},

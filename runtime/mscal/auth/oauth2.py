@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
+from mscal.call.guard import may_use_env_proxy
 from mscal.errors import AuthError
 from mscal.secret import Secret
 from mscal.spec.load import Spec
@@ -168,6 +169,10 @@ class OAuth2Tokens:
                 return self._store(await self._acall(client))
 
     def _client_kwargs(self) -> dict[str, Any]:
+        # The environment's proxy never sees a loopback or plain-http token endpoint.
+        return {**self._credentials(), "trust_env": may_use_env_proxy(self._token_url)}
+
+    def _credentials(self) -> dict[str, Any]:
         if self._certificate is not None:
             # Imported only for certificate sign-ins (cryptography alone costs ~30 ms).
             from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: PLC0415
@@ -229,7 +234,11 @@ class OAuth2Tokens:
             raise AuthError("the token endpoint answered without an access token")
         self._access = Secret(str(access))
         expires_at = token.get("expires_at")
-        self._expires_at = float(expires_at) if expires_at else None
+        try:
+            self._expires_at = float(expires_at) if expires_at else None
+        except (TypeError, ValueError):
+            self._expires_at = None  # unknown: counted as expired, refreshed next time
+
         if token.get("refresh_token"):
             self._refresh = Secret(str(token["refresh_token"]))  # rotation: the new one wins
         if self._persistence is not None:

@@ -17,6 +17,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 
 from mscal.auth.endpoints import oauth_endpoints, token_errors
 from mscal.auth.form import Authentication
+from mscal.call.guard import may_use_env_proxy
 from mscal.errors import AuthError
 from mscal.spec.load import Spec
 
@@ -38,12 +39,15 @@ def sign_in_without_browser(
         scope=scope,
         code_challenge_method="S256",
         token_endpoint_auth_method="none",
+        trust_env=may_use_env_proxy(endpoints.token_url),
     ) as client:
         url, _state = client.create_authorization_url(
             endpoints.authorize_url, code_verifier=verifier, login_hint=login_hint
         )
         try:
-            answer = httpx2.get(url, follow_redirects=False)
+            answer = httpx2.get(
+                url, follow_redirects=False, trust_env=may_use_env_proxy(endpoints.authorize_url)
+            )
         except httpx2.HTTPError as exc:
             reason = type(exc).__name__
             raise AuthError(

@@ -91,6 +91,11 @@ class Origin:
         """A URL on this origin as its path (and query) after the base path, e.g. /me/events."""
         return url.raw_path.decode("ascii", "replace")[len(self.base_path) :]
 
+    @property
+    def may_use_env_proxy(self) -> bool:
+        """See `may_use_env_proxy`: never for loopback or plain http."""
+        return self.scheme == "https" and not is_loopback(self.host)
+
     def contains(self, url: httpx2.URL) -> bool:
         port = url.port or (443 if url.scheme == "https" else 80)
         if (url.scheme, (url.host or "").lower(), port) != (self.scheme, self.host, self.port):
@@ -109,6 +114,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def may_use_env_proxy(url: str | httpx2.URL) -> bool:
+    """Whether a client for `url` may take a proxy from the environment (HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY). Never for a loopback host (the local service is on this
+    machine; a proxy would see its traffic) and never for plain http (a proxy would read the
+    token): both are the same set, since plain http is accepted only for loopback."""
+    parsed = httpx2.URL(str(url))
+    return parsed.scheme == "https" and not is_loopback(parsed.host)
 
 
 def _bracket(host: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,6 +13,12 @@ from referencing import Registry
 from mscal.call.compiled_schema import CompiledSchema
 from mscal.call.formats import FORMAT_CHECKER, FORMAT_DESCRIPTIONS, SchemaValidator
 from mscal.errors import InputError
+
+# U+D800..U+DFFF on their own: JSON can spell them, UTF-8 cannot carry them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Integers whose decimal text would pass CPython's 4,300-digit conversion limit (13,300 bits).
+_MAX_INT_BITS = 13_000
 
 __all__ = ["FORMAT_CHECKER", "InputValidator", "check_depth", "describe_error"]
 
@@ -72,19 +80,42 @@ class InputValidator:
 
 def check_depth(inputs: Mapping[str, Any], max_depth: int) -> None:
     """Refuse input nested deeper than `max_depth` levels, before anything recursive (the
-    schema validator, the JSON encoder) meets it and fails with a RecursionError."""
+    schema validator, the JSON encoder) meets it and fails with a RecursionError; and text
+    with a lone surrogate (valid in JSON's escapes, never encodable as UTF-8), before a path,
+    a query or a body fails to encode."""
     for name, value in inputs.items():
         if not isinstance(value, (dict, list)):
+            _check_scalar(str(name), value)
             continue
         stack: list[tuple[Any, int]] = [(value, 1)]
         while stack:
             node, depth = stack.pop()
             if depth > max_depth:
                 raise InputError(str(name), "depth", f"is nested more than {max_depth} levels deep")
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend(
-                (child, depth + 1) for child in children if isinstance(child, (dict, list))
-            )
+            children = list(node.values()) if isinstance(node, dict) else node
+            if isinstance(node, dict):
+                children.extend(node)  # the keys are text too
+            for child in children:
+                if isinstance(child, (dict, list)):
+                    stack.append((child, depth + 1))
+                else:
+                    _check_scalar(str(name), child)
+
+
+def _check_scalar(name: str, value: Any) -> None:
+    if isinstance(value, str):
+        if value.isascii() or not _SURROGATE.search(value):
+            return
+        raise InputError(
+            name,
+            "encoding",
+            "contains a lone surrogate (such as \\ud800), which is not a character; "
+            "expected text that can be sent as UTF-8",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(name, "type", f"is {value}, which JSON cannot carry; expected a number")
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise InputError(name, "size", "holds an integer of more than 4,000 digits")
 
 
 def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputError:

@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--auth", metavar="NAME", help="a named authentication")
     run.add_argument("--token", metavar="TOKEN", help=f"a bearer token as given (or ${TOKEN_ENV})")
     run.add_argument("--base-url", metavar="URL", help="override the Graph base URL")
+    run.add_argument(
+        "--send-token-to-base-url",
+        action="store_true",
+        help="with --auth and --base-url on another origin: send the stored token there anyway",
+    )
 
     # Imported here: the auth commands' module brings the connector and the store, which
     # `mscal lint` and `mscal sandbox` never need.
@@ -228,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _spec_help(asked, argv)
         return int(_dispatch(args))
     except ConnectorError as exc:
-        print(f"mscal: error: {_named(str(exc), argv)}", file=sys.stderr)
+        print(f"mscal: error: {_named(_with_resume_link(exc), argv)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -236,6 +241,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`mscal ... | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (RecursionError, MemoryError) as exc:
+        # Input too deep or too large for some reader the checks did not foresee.
+        print(
+            f"mscal: error: the input is too large or too deeply nested ({type(exc).__name__})",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # no traceback ever reaches a person
+        from mscal.secret import scrub  # noqa: PLC0415 (only a failure needs it)
+
+        detail = " ".join(scrub(str(exc)).split())[:300]
+        print(
+            f"mscal: error: unexpected {type(exc).__name__}: {detail} "
+            "(this is a bug in mscal; please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _with_resume_link(exc: ConnectorError) -> str:
+    """The error's message; a paging error also says where to resume from."""
+    text = str(exc)
+    link = getattr(exc, "resume_link", None)
+    return f"{text}; resume from {link}" if link else text
 
 
 def _named(message: str, argv: Sequence[str] | None) -> str:

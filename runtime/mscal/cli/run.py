@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mscal.auth.form import Authentication
+from mscal.auth.form import Authentication, check_token_text
 from mscal.auth.tokens import TokenSource
+from mscal.call.guard import Origin
 from mscal.cli.auth import stored_connection
+from mscal.cli.json_input import DEFAULT_CAP, input_cap, read_text_capped, strict_loads
 from mscal.cli.usage import TOKEN_ENV, UsageError, print_json
 from mscal.connector import Connector
 from mscal.errors import InputError
@@ -52,9 +54,8 @@ def describe_operation(connector: Connector, operation: str | None, *, as_json: 
 
 def run_operation(connector: Connector, args: argparse.Namespace) -> int:
     described = connector.describe(args.operation)
-    inputs = _read_inputs(args.input)
-    for assignment in args.set:
-        _assign(inputs, assignment, described["input_schema"])
+    cap = input_cap(connector, args.operation)
+    inputs = read_inputs(args.input, args.set, described["input_schema"], cap)
 
     if args.results and not args.input_file:
         raise UsageError("--results goes with --input-file (a bulk run)")
@@ -67,7 +68,12 @@ def run_operation(connector: Connector, args: argparse.Namespace) -> int:
 
         with connector.session(tokens, base_url=base_url) as session:
             return run_file(
-                session, args.operation, args.input_file, jsonl=args.jsonl, results=args.results
+                session,
+                args.operation,
+                args.input_file,
+                jsonl=args.jsonl,
+                cap=cap,
+                results=args.results,
             )
     print_json(connector.run(args.operation, inputs, auth=tokens, base_url=base_url))
     return 0
@@ -82,31 +88,49 @@ def connection(
     token = args.token or os.environ.get(TOKEN_ENV)
     if args.auth:
         tokens, authentication = stored_connection(connector, args.auth)
-        return tokens, args.base_url or authentication.base_url
+        return tokens, _base_url_for(args, authentication.base_url)
     if token:
+        check_token_text("--token" if args.token else TOKEN_ENV, token)
         values = {"base_url": args.base_url} if args.base_url else {}
         return connector.authentication(values, access_token=token), None
     raise UsageError(f"no credentials: pass --token, set ${TOKEN_ENV}, or use --auth NAME")
 
 
-def read_inputs(raw: str | None, assignments: list[str], schema: dict[str, Any]) -> dict[str, Any]:
+def _base_url_for(args: argparse.Namespace, stored: str) -> str:
+    """`--base-url` with `--auth`: the stored authentication's token goes only to its own
+    origin, unless `--send-token-to-base-url` says it may go to the one given."""
+    if not args.base_url:
+        return stored
+    given, own = Origin.from_base_url(args.base_url), Origin.from_base_url(stored)
+    same = (given.scheme, given.host, given.port) == (own.scheme, own.host, own.port)
+    if not same and not getattr(args, "send_token_to_base_url", False):
+        raise UsageError(
+            f"--base-url {given.scheme}://{given.host}:{given.port} is not the origin of "
+            f"authentication {args.auth!r} ({own.scheme}://{own.host}:{own.port}): its token "
+            "would go there; add --send-token-to-base-url if it should"
+        )
+    return str(args.base_url)
+
+
+def read_inputs(
+    raw: str | None, assignments: list[str], schema: dict[str, Any], cap: int = DEFAULT_CAP
+) -> dict[str, Any]:
     """--input JSON (or @file.json) with each --set key=value applied over it."""
-    inputs = _read_inputs(raw)
+    inputs = _read_inputs(raw, cap)
     for assignment in assignments:
         _assign(inputs, assignment, schema)
     return inputs
 
 
-def _read_inputs(raw: str | None) -> dict[str, Any]:
+def _read_inputs(raw: str | None, cap: int) -> dict[str, Any]:
     if not raw:
         return {}
     source = "--input"
     if raw.startswith("@"):
         source = raw[1:]
-        try:
-            raw = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--input: cannot read {source}: {exc.strerror}") from None
+        raw = read_text_capped(source, cap)
+    elif len(raw) > cap:
+        raise InputError("", "size", f"--input is {len(raw)} bytes; at most {cap} are accepted")
     value = _parse_json(raw, "", source)
     if not isinstance(value, dict):
         raise InputError("", "type", f"{source} must be a JSON object of inputs")
@@ -117,7 +141,7 @@ def _parse_json(text: str, field: str, source: str | None) -> Any:
     """JSON, or an InputError saying where the syntax breaks (line, column and the text there);
     `source` names the file or flag the text came from when it is not the field itself."""
     try:
-        return json.loads(text)
+        return strict_loads(text, source or "the value", field)
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         line = lines[exc.lineno - 1] if exc.lineno <= len(lines) else ""
@@ -227,7 +251,7 @@ def _coerce(text: str, schema: dict[str, Any] | None, field: str) -> Any:
     if text.lstrip().startswith(("{", "[")) and ({"object", "array"} & set(types)):
         return _parse_json(text, field, None)
     try:
-        return json.loads(text)
+        return strict_loads(text, f"--set {field}", field)
     except json.JSONDecodeError:
         if "array" in types:
             return [item.strip() for item in text.split(",") if item.strip()]

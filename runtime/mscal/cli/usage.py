@@ -88,9 +88,19 @@ class VersionAction(argparse.Action):
         parser.exit(0)
 
 
+def dumps(value: Any, indent: int | None = None) -> str:
+    """JSON as people read it (non-ASCII as is), unless a server sent a lone surrogate
+    (`"\\ud800"` is valid JSON but no UTF-8): then every non-ASCII character is escaped."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, indent=indent, ensure_ascii=True)
+    return text
+
+
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    sys.stdout.write(dumps(value, indent=2) + "\n")
 
 
 def name_in_advice(message: str, name: str | None) -> str:

@@ -20,8 +20,12 @@ import httpx2
 from mscal.call.retry import parse_retry_after
 from mscal.call.steps import Flow, Page, PageFlow, Send, Wait
 from mscal.errors import ConnectorError
+from mscal.io.log_hygiene import install as install_log_hygiene
 from mscal.io.response_cap import aread_capped, read_capped
 from mscal.io.slots import Slots
+
+# Before any request is sent or retried: httpx2's and our log records are scrubbed.
+install_log_hygiene()
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,12 @@ class Session(_BaseSession):
 
     def __init__(self, wiring: Wiring, transport: httpx2.BaseTransport | None = None) -> None:
         super().__init__(wiring)
-        client = httpx2.Client(timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport)
+        client = httpx2.Client(
+            timeout=PHASE_TIMEOUT,
+            follow_redirects=False,
+            transport=transport,
+            trust_env=self.origin.may_use_env_proxy,
+        )
         self.driver = Driver(client, wiring.auth, wiring.slots)
 
     def run(self, operation: str, inputs: Mapping[str, Any] | None = None) -> Any:
@@ -152,7 +157,10 @@ class AsyncSession(_BaseSession):
     def __init__(self, wiring: Wiring, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         super().__init__(wiring)
         client = httpx2.AsyncClient(
-            timeout=PHASE_TIMEOUT, follow_redirects=False, transport=transport
+            timeout=PHASE_TIMEOUT,
+            follow_redirects=False,
+            transport=transport,
+            trust_env=self.origin.may_use_env_proxy,
         )
         self.driver = AsyncDriver(client, wiring.auth, wiring.slots)
 
