@@ -20,9 +20,10 @@ class ConnectorError(Exception):
     request_id: str | None = None
     date: str | None = None
 
-    def __str__(self) -> str:
-        # A message may quote what a server sent; a server may echo a credential back.
-        return scrub(super().__str__())
+    def __init__(self, *args: object) -> None:
+        # A message may quote what a server sent, and a server may echo a credential back:
+        # scrubbed once here, it is clean in str(), repr(), tracebacks and to_dict().
+        super().__init__(*(scrub(arg) if isinstance(arg, str) else arg for arg in args))
 
     def to_dict(self) -> dict[str, Any]:
         described: dict[str, Any] = {"type": type(self).__name__, "message": str(self)}
@@ -115,9 +116,10 @@ class GraphError(ConnectorError):
         self.code = code
         message = scrub(message)
         self.message = message
-        self.request_id = request_id
+        self.request_id = scrub(request_id) if request_id else request_id
         self.client_request_id = client_request_id
-        self.date = date
+        self.date = scrub(date) if date else date
+        request_id = self.request_id
         self.retry_after = retry_after
         self.hint = hint
         ids = ", ".join(

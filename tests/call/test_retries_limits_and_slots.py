@@ -197,7 +197,7 @@ def test_a_body_is_never_redirected_off_the_graph_host(
     httpx2_mock: HTTPXMock, run: Callable[..., Any]
 ) -> None:
     httpx2_mock.add_response(status_code=307, headers={"Location": "https://files.example/x"})
-    with pytest.raises(mscal.EgressError, match="a body is never sent off the Graph host"):
+    with pytest.raises(mscal.EgressError, match="a write is never re-sent off the Graph host"):
         run("create_calendar", {"calendar": {"name": "Secret plans"}})
     assert len(httpx2_mock.get_requests()) == 1
 

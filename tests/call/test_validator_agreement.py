@@ -261,8 +261,6 @@ def test_a_dollar_matches_only_at_the_end_as_in_ecma_262() -> None:
 @pytest.mark.parametrize(
     "inputs",
     [
-        {"event": {"subject": "\ud800"}},  # a lone surrogate, which UTF-8 cannot hold
-        {"event": {"subject": "x"}, "time_zone": "\udfff"},
         {"event": {"subject": "x", "reminderMinutesBeforeStart": 2**80}},
     ],
 )
@@ -279,6 +277,24 @@ def test_values_rust_may_not_hold_are_decided_as_jsonschema_decides(
             validator.validate(inputs)
     # The compiled side never accepts what jsonschema refuses.
     assert not (COMPILED["create_event"].accepts(inputs) and not expected)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field"),
+    [
+        ({"event": {"subject": "\ud800"}}, "event"),  # a lone surrogate, which UTF-8 cannot hold
+        ({"event": {"subject": "x"}, "time_zone": "\udfff"}, "time_zone"),
+        ({"event": {"subject": "x", "\udc80": 1}}, "event"),  # in a key too
+    ],
+)
+def test_a_lone_surrogate_is_refused_before_either_validator(
+    inputs: dict[str, Any], field: str
+) -> None:
+    # Both validators would take it, and then nothing could send it (UTF-8 cannot carry it).
+    validator = CONNECTOR.compiled("create_event").validator
+    with pytest.raises(mscal.InputError, match="lone surrogate") as caught:
+        validator.validate(inputs)
+    assert (caught.value.field, caught.value.rule) == (field, "encoding")
 
 
 def test_python_only_keeps_an_operation_on_jsonschema() -> None:

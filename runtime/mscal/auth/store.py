@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from mscal.errors import InputError
 from mscal.files import write_atomically
 
 SHARED_ENV = "MSCAL_SHARED_AUTHENTICATIONS"
+log = logging.getLogger("mscal.auth")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 
 
@@ -72,7 +75,7 @@ class AuthStore:
         folder = self.shared if shared else self.personal
         if folder is None:
             raise InputError("shared", "missing", f"no shared directory: set {SHARED_ENV}")
-        return folder / f"{name}.json"
+        return _guarded(folder, shared=shared) / f"{name}.json"
 
     def find(self, name: str) -> Path | None:
         for shared in (False, True):
@@ -89,7 +92,14 @@ class AuthStore:
             raise InputError(
                 "auth", "unknown", f"no authentication named {name!r} (see: mscal auth list)"
             )
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise InputError(
+                "auth", "format", f"{path} is not an authentication file (not a JSON object)"
+            )
         return StoredAuthentication(
             name,
             dict(data.get("values") or {}),
@@ -125,7 +135,7 @@ class AuthStore:
     def names(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         for where, folder in (("personal", self.personal), ("shared", self.shared)):
-            if folder is not None and folder.is_dir():
+            if folder is not None and _guarded(folder, shared=where == "shared").is_dir():
                 found.extend((p.stem, where) for p in sorted(folder.glob("*.json")))
         return found
 
@@ -169,6 +179,35 @@ class StoredTokens:
 
     def save(self, token: dict[str, Any]) -> None:
         self._store._write_tokens(self._path(), token)  # the caller holds the lock
+
+
+def _guarded(folder: Path, *, shared: bool) -> Path:
+    """A directory of authentications that only its owner can change: anyone who can write
+    there can swap a file for one whose base URL or token endpoint is theirs. A personal one of
+    ours that others can write is fixed (0700, with a warning); a shared one writable by
+    everyone, or a personal one of someone else, is refused. A shared one may be group-writable:
+    the team that shares it maintains it."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return folder  # not there yet: it is created 0700
+    loose = status.st_mode & (0o002 if shared else 0o022)
+    if not loose:
+        return folder
+    mode = oct(stat.S_IMODE(status.st_mode))
+    if not shared and status.st_uid == os.getuid():
+        folder.chmod(0o700)
+        log.warning(
+            "mscal: %s was writable by others (mode %s); its mode is now 0700", folder, mode
+        )
+        return folder
+    fix = "chmod o-w" if shared else "chmod 700"
+    raise InputError(
+        "auth",
+        "permissions",
+        f"{folder} is writable by others (mode {mode}): an authentication there could be "
+        f"replaced by one that sends your tokens elsewhere; run `{fix} {folder}` first",
+    )
 
 
 def _write_atomically(path: Path, data: dict[str, Any]) -> None:

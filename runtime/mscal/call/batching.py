@@ -156,7 +156,7 @@ def settle(items: Sequence[Item], answer: Any, now: float, spec: BatchSpec) -> S
             missing = TransportError(f"{item.call.operation}: the batch answer left it out")
             settled.done.append(_failed(item, missing))
             continue
-        status = int(inner.get("status", 500))
+        status = _status(inner.get("status"))
         if status == spec.failed_dependency_status and item is not items[0]:
             settled.again.append(item)  # not run: an earlier request in the batch failed
             continue
@@ -164,7 +164,8 @@ def settle(items: Sequence[Item], answer: Any, now: float, spec: BatchSpec) -> S
         policy = item.call.retry
         if status in policy.statuses:
             delay = policy.delay(item.attempts, response.headers.get("Retry-After"))
-            if item.attempts < policy.max_retries:
+            too_long = delay > policy.max_wait_seconds
+            if item.attempts < policy.max_retries and not too_long:
                 item.attempts += 1
                 item.not_before = now + delay
                 settled.again.append(item)
@@ -174,7 +175,12 @@ def settle(items: Sequence[Item], answer: Any, now: float, spec: BatchSpec) -> S
                 response,
                 attempts=item.attempts,
                 delay=delay,
-                why="the retries are used up",
+                why=(
+                    f"Graph asked for a wait of {delay:.0f} s, longer than the longest wait "
+                    f"({policy.max_wait_seconds:g} s)"
+                    if too_long
+                    else "the retries are used up"
+                ),
             )
             settled.done.append(_failed(item, error))
             continue
@@ -207,9 +213,12 @@ def _failed(item: Item, error: ConnectorError) -> Outcome:
 
 def _as_response(call: Call, inner: Mapping[str, Any]) -> httpx2.Response:
     """An inner answer as an httpx2 response, so it maps and renders like a direct one."""
-    headers = httpx2.Headers({str(k): str(v) for k, v in (inner.get("headers") or {}).items()})
+    given = inner.get("headers")
+    headers = httpx2.Headers(
+        {str(k): str(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+    )
     body = inner.get("body")
-    status = int(inner.get("status", 500))
+    status = _status(inner.get("status"))
     if body is None:
         return httpx2.Response(status, headers=headers, request=call.request)
     if isinstance(body, str) and "json" not in headers.get("content-type", "").lower():
@@ -218,3 +227,12 @@ def _as_response(call: Call, inner: Mapping[str, Any]) -> httpx2.Response:
         headers["Content-Type"] = "application/json"
     content = json.dumps(body).encode()
     return httpx2.Response(status, headers=headers, content=content, request=call.request)
+
+
+def _status(value: Any) -> int:
+    """An inner answer's status; one that is no HTTP status reads as 502 (a bad gateway)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+        return value
+    if isinstance(value, str) and value.isdigit() and 100 <= int(value) <= 599:
+        return int(value)
+    return 502

@@ -72,13 +72,14 @@ def exchange(
             raise TransportError(f"{failure}: {exc}{_where(request, exc)}") from None
         if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
             redirects += 1
-            request, credentials = _redirected(call, request, response, redirects)
+            request, credentials = _redirected(call, request, response, redirects, credentials)
             continue
         if response.status_code in policy.statuses:
             told = response.headers.get("Retry-After")
             delay = policy.delay(attempt, told)
             reason = f"HTTP {response.status_code}" + (f" Retry-After {told!r}" if told else "")
-            if attempt < policy.max_retries and budget.may_wait(delay):
+            too_long = delay > policy.max_wait_seconds
+            if attempt < policy.max_retries and not too_long and budget.may_wait(delay):
                 yield _wait(call, delay, attempt, reason)
                 budget.waited += delay
                 attempt += 1
@@ -91,17 +92,24 @@ def exchange(
                 delay,
                 call.client_request_id,
             )
-            why = (
-                "the retries are used up"
-                if attempt >= call.retry.max_retries
-                else "waiting longer would pass the operation's wait budget or deadline"
-            )
+            why = _why_give_up(call, attempt, delay)
             raise throttling_error(call, response, attempts=attempt, delay=delay, why=why)
         if response.is_error:
             raise graph_error(
                 response, call.error_envelope, call.client_request_id, call.error_hints
             )
         return response
+
+
+def _why_give_up(call: Call, attempt: int, delay: float) -> str:
+    if attempt >= call.retry.max_retries:
+        return "the retries are used up"
+    if delay > call.retry.max_wait_seconds:
+        return (
+            f"Graph asked for a wait of {delay:.0f} s, longer than the longest wait "
+            f"({call.retry.max_wait_seconds:g} s)"
+        )
+    return "waiting longer would pass the operation's wait budget or deadline"
 
 
 def _wait(call: Call, delay: float, attempt: int, reason: str) -> Wait:
@@ -128,11 +136,13 @@ def throttling_error(
 
 
 def _redirected(
-    call: Call, request: httpx2.Request, response: httpx2.Response, hops: int
+    call: Call, request: httpx2.Request, response: httpx2.Response, hops: int, credentials: bool
 ) -> tuple[httpx2.Request, bool]:
     """The request a redirect asks for, and whether it may carry credentials: only on the Graph
-    origin. Elsewhere it goes bare (no Authorization, no cookies, no custom headers), only for a
-    GET, and only over https (or loopback when the connection is local)."""
+    origin, and only when the redirected request carried them (an upload host cannot send a
+    chunk to Graph with the token). Elsewhere it goes bare (no Authorization, no cookies, no
+    custom headers), only for a GET (a write answered with a redirect to another host is an
+    error, never re-sent there as a GET), and only over https (or loopback when local)."""
     if hops > MAX_REDIRECTS:
         raise TransportError(
             f"{request.method} {request.url.path}: more than {MAX_REDIRECTS} redirects"
@@ -144,10 +154,11 @@ def _redirected(
     try:
         url = check_url(target, call.origin)
     except EgressError:
-        if method != "GET":
+        if request.method != "GET":
             raise EgressError(
-                f"refused to follow a redirect of {method} to {target.host}: "
-                "a body is never sent off the Graph host"
+                f"refused to follow a redirect of {request.method} to {target.host} "
+                f"(HTTP {response.status_code}): a write is never re-sent off the Graph host, "
+                "nor turned into a GET there; the write may not have happened"
             ) from None
         try:
             url = check_upload_url(str(target), call.origin)
@@ -156,6 +167,11 @@ def _redirected(
         headers = [(k, v) for k, v in request.headers.raw if k.lower() in _CARRIED_OFF_ORIGIN]
         log.info("%s: following a redirect to %s without credentials", call.operation, url.host)
         return httpx2.Request("GET", url, headers=headers), False
+    if not credentials:
+        raise EgressError(
+            f"refused to follow a redirect from {request.url.host} to the Graph host: a request "
+            "sent without credentials (an upload URL, another host) never gains the token"
+        )
     not_carried = NOT_CARRIED - {b"content-type"} if content else NOT_CARRIED
     headers = [(k, v) for k, v in request.headers.raw if k.lower() not in not_carried]
     return httpx2.Request(method, url, headers=headers, content=content), True

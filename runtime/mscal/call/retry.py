@@ -28,11 +28,14 @@ class RetryPolicy:
         retry_after: str | None,
         jitter: Callable[[], float] = random.random,
     ) -> float:
-        """Seconds to wait before retry number `attempt` (0-based)."""
+        """Seconds to wait before retry number `attempt` (0-based): the server's Retry-After
+        exactly as it said (the caller gives up at once when that is past `max_wait_seconds`:
+        a shorter wait would be answered by another throttle), else our backoff, clamped."""
         told = parse_retry_after(retry_after)
-        if told is None:
-            told = self.backoff_base_seconds * (2**attempt) + jitter() * self.backoff_base_seconds
-        return min(max(told, 0.0), self.max_wait_seconds)
+        if told is not None:
+            return told if told > 0 else 0.0
+        backoff = self.backoff_base_seconds * (2**attempt) + jitter() * self.backoff_base_seconds
+        return min(backoff, self.max_wait_seconds)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -9,9 +9,17 @@ import logging
 
 from mscal.secret import scrub
 
-# The loggers whose records may carry a URL or a server's words: ours, httpx2's, and httpx's
-# (authlib's token requests go through httpx).
-LOGGERS = ("mscal.retry", "httpx2", "httpx", "authlib")
+# The loggers whose records may carry a URL, a header or a server's words: ours, httpx2's and
+# httpx's (authlib's token requests), and httpcore's at DEBUG (it logs response headers). A
+# filter applies only to its own logger's records, not its children's, so each is named.
+_TRANSPORT = ("connection", "http11", "http2", "proxy", "socks")
+LOGGERS = (
+    "mscal.retry",
+    "mscal.auth",
+    "httpx2",
+    "httpx",
+    *(f"{core}.{part}" for core in ("httpcore2", "httpcore") for part in _TRANSPORT),
+)
 
 
 class ScrubFilter(logging.Filter):
