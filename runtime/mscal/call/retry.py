@@ -34,7 +34,7 @@ class RetryPolicy:
         told = parse_retry_after(retry_after)
         if told is not None:
             return told if told > 0 else 0.0
-        backoff = self.backoff_base_seconds * (2**attempt) + jitter() * self.backoff_base_seconds
+        backoff = self.backoff_base_seconds * 2.0**attempt + jitter() * self.backoff_base_seconds
         return min(backoff, self.max_wait_seconds)
 
 
