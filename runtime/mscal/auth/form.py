@@ -22,8 +22,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_token_text(field: str, token: str | None) -> None:
-    """Refuse a token with a control character (CR, LF, NUL...), naming the field."""
-    if token is not None and _CONTROL.search(token):
+    """Refuse a token with a control character (CR, LF, NUL...) inside it, naming the field
+    (the spaces and line breaks around a pasted token are taken off first)."""
+    if token is not None and _CONTROL.search(bare_token(token)):
         raise InputError(
             field,
             "format",
