@@ -37,6 +37,17 @@ _NOT_YET = (AssertionError, NoSuchElementException, StaleElementReferenceExcepti
 AUTH_NAME = "Local service"
 
 
+# The visible form fields inside an element that no label names (a label's `for`, aria-label or
+# aria-labelledby), as a screen reader would meet them.
+UNLABELLED = """
+return [...arguments[0].querySelectorAll('input, select, textarea')]
+  .filter((field) => field.offsetParent !== null && field.type !== 'hidden')
+  .filter((field) => !(field.labels && field.labels.length) &&
+    !field.getAttribute('aria-label') && !field.getAttribute('aria-labelledby'))
+  .map((field) => field.outerHTML.slice(0, 160))
+"""
+
+
 def wait_for(driver: WebDriver, check: Callable[[WebDriver], Any]) -> Any:
     try:
         return WebDriverWait(driver, WAIT, ignored_exceptions=_NOT_YET).until(check)
@@ -142,8 +153,9 @@ def test_first_paint_is_under_a_second(page: WebDriver, studio: tuple[Studio, st
 
 
 def test_create_an_authentication_with_the_keyboard_and_see_a_rule_at_its_field(
-    page: WebDriver, service: str, store: AuthStore
+    page: WebDriver, service: str, store: AuthStore, studio: tuple[Studio, str]
 ) -> None:
+    app, _ = studio
     page.find_element(By.XPATH, "//*[@role='tab' and normalize-space()='Authentication']").click()
     new = button(page, "New authentication")
     press_tab_until(page, new)
@@ -168,6 +180,16 @@ def test_create_an_authentication_with_the_keyboard_and_see_a_rule_at_its_field(
     press_tab_until(page, fold)
     fold.send_keys(Keys.ENTER)
     wait_for(page, lambda d: button(d, "Collapse Advanced"))
+    assert page.execute_script(UNLABELLED, dialog) == []
+    # Every field of the spec's form shows its help text, tied to the field.
+    for field in app.spec.connector().spec.auth_fields:
+        if field.schema.get("type") in ("array", "boolean"):
+            continue  # a list editor and a checkbox: their help is checked below
+        help_id = labelled(page, field.title).get_attribute("aria-describedby")
+        assert page.find_element(By.ID, help_id).text == field.help.strip(), field.key
+    assert dialog.find_element(By.XPATH, ".//*[normalize-space()='Scopes']")
+    for field in app.spec.connector().spec.auth_fields:
+        assert field.help.strip() in dialog.text, field.key
     grant = labelled(page, "Grant type")
     press_tab_until(page, grant)
     Select(grant).select_by_visible_text("client_credentials")
@@ -212,9 +234,9 @@ def open_operation(page: WebDriver, title: str) -> None:
 def run_with_keyboard(page: WebDriver) -> None:
     run = button(page, "Run")
     press_tab_until(page, run, limit=200)
-    before = page.execute_script("return studio.pages.length")
+    before = page.execute_script("return studio.runs || 0")
     run.send_keys(Keys.ENTER)
-    wait_for(page, lambda d: d.execute_script("return studio.pages.length") > before or "")
+    wait_for(page, lambda d: d.execute_script("return studio.runs || 0") > before)
 
 
 def test_run_list_calendars(page: WebDriver, service: str) -> None:
@@ -226,6 +248,14 @@ def test_run_list_calendars(page: WebDriver, service: str) -> None:
     assert "authorization: Bearer ********" in text
     assert '"name": "Calendar"' in text
     shot(page, "list-calendars")
+    # A page at a time: a page size of 1, then the next page from the link the first returned.
+    type_into(page, labelled(page, "Page size"), "1")
+    run_with_keyboard(page)
+    wait_for(page, lambda d: "Page 1" in output_text(d) and "Status 200" in output_text(d))
+    next_page = button(page, "Next page")
+    next_page.send_keys(Keys.ENTER)
+    wait_for(page, lambda d: "Page 2, request 1" in output_text(d))
+    assert "%24top=1" in output_text(page) and "%24skip" in output_text(page).lower()
 
 
 def test_create_an_event_in_a_calendar_picked_from_the_lookup(
@@ -241,6 +271,7 @@ def test_create_an_event_in_a_calendar_picked_from_the_lookup(
     print("lookups filled in ms:", {k: round(v) for k, v in lookups.items()})
     shot(page, "create-event-form")
     assert lookups["create_event.calendar_id"] < 500
+    assert page.execute_script(UNLABELLED, page.find_element(By.ID, "op-editor")) == []
     calendar = Select(labelled(page, "Calendar"))
     assert [o.text for o in calendar.options][1:] == [c["name"] for c in calendars["value"]]
     calendar.select_by_visible_text(target["name"])

@@ -397,12 +397,17 @@ async function runOperation (extra) {
   if (!studio.opEditor) return
   const output = document.getElementById('op-output')
   const message = document.getElementById('op-error')
-  const inputs = { ...currentInputs(), ...(extra || {}) }
+  // The next page starts from its link alone (the link carries the query of the first).
+  const inputs = extra || currentInputs()
   const auth = document.getElementById('auth-choice').value
   message.textContent = ''
   const { data } = await api('run', { operation: studio.opView.name, inputs, auth })
   if (!extra) { output.innerHTML = ''; studio.pages = [] }
-  if (data.error && !data.exchanges) { message.textContent = describeError(data.error.error || data.error); return }
+  if (data.error && !data.exchanges) {
+    message.textContent = describeError(data.error.error || data.error)
+    studio.runs = (studio.runs || 0) + 1
+    return
+  }
   studio.pages.push(data)
   const paged = studio.opView.paginated
   const pageNumber = studio.pages.length
@@ -423,6 +428,7 @@ async function runOperation (extra) {
   const link = data.result && typeof data.result === 'object' ? data.result.next_link : null
   next.hidden = !(paged && link)
   next.onclick = () => runOperation({ next_link: link })
+  studio.runs = (studio.runs || 0) + 1 // how many runs have been shown (tests wait on it)
 }
 
 // -- start -----------------------------------------------------------------------------------
