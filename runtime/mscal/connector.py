@@ -67,7 +67,9 @@ class Connector:
 
     @cached_property
     def templates(self) -> Templates:
-        return Templates(self.spec.fragments, max_chars=self.limits.template_chars)
+        return Templates(
+            self.spec.fragments, max_chars=self.limits.template_chars, forms=self.spec.cache
+        )
 
     @property
     def retry(self) -> RetryPolicy:
@@ -181,7 +183,7 @@ class Connector:
         validator = self._trigger_validators.get(name)
         if validator is None:
             resolved = self.describe_trigger(name)["input_schema"]
-            validator = InputValidator(resolved, self.spec.registry)
+            validator = InputValidator(resolved, self.spec)
             self._trigger_validators[name] = validator
         validated = validator.validate(dict(inputs or {}), max_depth=self.limits.input_depth)
         return Trigger(
@@ -212,9 +214,11 @@ class Connector:
         compiled = self._compiled.get(name)
         if compiled is None:
             operation = self.spec.operation(name)
-            validator = InputValidator(self.describe(name)["input_schema"], self.spec.registry)
+            validator = InputValidator(self.describe(name)["input_schema"], self.spec)
             compiled = CompiledOperation(operation, validator, self.templates, self.call_defaults)
             self._compiled[name] = compiled
+            if self.spec.cache is not None:
+                self.spec.cache.save()  # what compiling derived (plain forms), if anything new
         return compiled
 
     def authentication(

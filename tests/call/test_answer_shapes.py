@@ -9,12 +9,11 @@ import json
 from typing import Any
 
 import pytest
-from jinja2 import UndefinedError
 from pytest_httpx2 import HTTPXMock
 
 import mscal
 from mscal.errors import ConnectorError
-from mscal.templates.render import Templates, render
+from mscal.templates.render import TemplateRenderError, Templates, render
 
 OPERATIONS = {
     name: operation.examples[0]["input"]
@@ -69,5 +68,5 @@ def test_a_name_the_spec_never_declared_still_fails() -> None:
     templates = Templates({})
     assert render(templates.result("{{ {'a': body.x.y} }}"), {"body": []}) == {"a": None}
     assert render(templates.result("{{ [body.x, 1] }}"), {"body": None}) == [None, 1]
-    with pytest.raises(UndefinedError, match="nowhere"):
+    with pytest.raises(TemplateRenderError, match="nowhere"):
         render(templates.result("{{ {'a': body.x, 'b': nowhere} }}"), {"body": {}})

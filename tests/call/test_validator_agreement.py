@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import mscal
 from mscal.call.compiled_schema import CompiledSchema
-from mscal.call.formats import FORMAT_CHECKER, SchemaValidator
+from mscal.call.explain import FORMAT_CHECKER, SchemaValidator
 from mscal.call.validation import InputValidator
 
 CONNECTOR = mscal.load_connector()
@@ -181,7 +181,11 @@ def _reference(name: str) -> Any:
 
 REFERENCE = {name: _reference(name) for name in OPERATIONS}
 COMPILED = {
-    name: CompiledSchema(CONNECTOR.describe(name)["input_schema"], CONNECTOR.spec.registry)
+    name: CompiledSchema(
+        CONNECTOR.describe(name)["input_schema"],
+        CONNECTOR.spec.schema_registry,
+        CONNECTOR.spec.schema_formats,
+    )
     for name in OPERATIONS
 }
 
@@ -268,7 +272,7 @@ def test_values_rust_may_not_hold_are_decided_as_jsonschema_decides(
     inputs: dict[str, Any],
 ) -> None:
     schema = CONNECTOR.describe("create_event")["input_schema"]
-    validator = InputValidator(schema, CONNECTOR.spec.registry)
+    validator = InputValidator(schema, CONNECTOR.spec)
     expected = REFERENCE["create_event"].is_valid(inputs)
     if expected:
         assert validator.validate(inputs)["event"] == inputs["event"]
@@ -299,8 +303,9 @@ def test_a_lone_surrogate_is_refused_before_either_validator(
 
 def test_python_only_keeps_an_operation_on_jsonschema() -> None:
     schema = CONNECTOR.describe("list_events")["input_schema"]
-    validator = InputValidator(schema, CONNECTOR.spec.registry, python_only=True)
-    assert validator._compiled is None
+    validator = InputValidator(schema, CONNECTOR.spec, python_only=True)
+    assert not validator.compiled
+    assert CONNECTOR.compiled("list_events").validator.compiled
     assert validator.validate({"top": 5})["top"] == 5
     with pytest.raises(mscal.InputError, match="top"):
         validator.validate({"top": 0})

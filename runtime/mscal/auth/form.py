@@ -8,10 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema.exceptions import best_match
-
-from mscal.call.formats import FORMAT_CHECKER, SchemaValidator
-from mscal.call.validation import describe_error
+from mscal.call.validation import SchemaCheck, describe_error
 from mscal.errors import InputError
 from mscal.secret import Secret
 from mscal.spec.load import Spec
@@ -63,10 +60,8 @@ class Authentication:
             "additionalProperties": False,
             "allOf": list(spec.manifest["authentication"].get("rules") or []),
         }
-        error = best_match(
-            SchemaValidator(schema, format_checker=FORMAT_CHECKER).iter_errors(
-                {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
-            )
+        error = SchemaCheck(schema).first_error(
+            {k: v.reveal() if isinstance(v, Secret) else v for k, v in given.items()}
         )
         if error is not None:
             problem = describe_error(error)

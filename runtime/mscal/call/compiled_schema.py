@@ -8,16 +8,16 @@ is left to jsonschema, which then decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema_rs
-from referencing import Registry
 
 from mscal.call.formats import FORMATS
 
 
-def _formats_in(schema: Any) -> Iterator[str]:
+def formats_in(schema: Any) -> Iterator[str]:
+    """Every `format` named anywhere in a schema document."""
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -37,11 +37,16 @@ def _annotation(_value: str) -> bool:
 class CompiledSchema:
     """`accepts(instance)`: True only when jsonschema-rs finds the instance valid."""
 
-    def __init__(self, schema: Mapping[str, Any], registry: Registry[Any]) -> None:
-        resources = [(uri, registry[uri].contents) for uri in registry]
-        named = set(_formats_in(dict(schema)))
-        for _uri, contents in resources:
-            named.update(_formats_in(contents))
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        registry: jsonschema_rs.Registry | None = None,
+        registry_formats: Iterable[str] = (),
+    ) -> None:
+        # The schema arrives with its $refs inlined; a cycle left as a $ref is served by the
+        # registry, so the formats its documents name (`registry_formats`) are declared too:
+        # one jsonschema-rs knows but jsonschema does not check stays an annotation on both.
+        named = set(formats_in(dict(schema))) | set(registry_formats)
         formats: dict[str, Callable[[str], bool]] = {
             name: FORMATS.get(name, _annotation) for name in named
         }
@@ -50,7 +55,7 @@ class CompiledSchema:
                 dict(schema),
                 formats=formats,
                 validate_formats=True,
-                registry=jsonschema_rs.Registry(resources) if resources else None,
+                registry=registry,
             )
         except (ValueError, jsonschema_rs.ReferencingError):
             # A schema jsonschema-rs cannot compile (an unresolvable $ref in a spec being

@@ -1,16 +1,13 @@
 """The string formats inputs are checked for, with the meaning Graph gives them, in one place
-for both validators (jsonschema's FormatChecker and jsonschema-rs's custom formats)."""
+for both validators (jsonschema-rs's custom formats, and jsonschema's FormatChecker in
+`explain.py`), and patterns read the ECMA-262 way. Nothing here imports jsonschema."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import httpx2
-from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import ValidationError
 
 
 def _is_date_time(value: object) -> bool:
@@ -64,9 +61,6 @@ FORMATS: dict[str, Callable[[object], bool]] = {
     "date": _is_date,
     "uri": _is_uri,
 }
-FORMAT_CHECKER = FormatChecker(formats=())
-for _name, _check in FORMATS.items():
-    FORMAT_CHECKER.checks(_name)(_check)
 FORMAT_DESCRIPTIONS = {
     "date-time": "an ISO 8601 date and time, e.g. 2026-11-23T09:00:00Z",
     "local-date-time": "a date and time that exists, with no offset, e.g. 2026-11-24T09:30:00",
@@ -110,16 +104,3 @@ def ecma_pattern(pattern: str) -> str:
         out.append("\\Z" if char == "$" and not in_class else char)
         index += 1
     return "".join(out)
-
-
-def _ecma_pattern(
-    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not re.search(ecma_pattern(pattern), instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-# jsonschema's 2020-12 validator with ECMA-262 `$`: the reference for inputs and for the forms.
-SchemaValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _ecma_pattern}
-)

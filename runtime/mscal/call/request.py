@@ -9,12 +9,16 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2
-from jinja2 import TemplateError
 
 from mscal.call.guard import Origin, check_headers, check_method, check_path, check_url
 from mscal.errors import EgressError, InputError, SpecError
 from mscal.spec.load import Operation
-from mscal.templates.render import TemplateOutputError, Templates, render
+from mscal.templates.render import (
+    TemplateOutputError,
+    TemplateRenderError,
+    Templates,
+    render,
+)
 
 BODY_TYPES = frozenset({"none", "json", "raw", "form"})
 
@@ -66,7 +70,7 @@ class RequestBuilder:
             body = render(self._body, context) if self._has_body else None
         except TemplateOutputError as exc:
             raise InputError(_largest(context), "size", f"{exc} (limits.template_chars)") from None
-        except TemplateError as exc:
+        except TemplateRenderError as exc:
             raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
         try:
             url = _absolute(path, origin)
@@ -84,7 +88,7 @@ class RequestBuilder:
             return _checked(self._rendered_headers(context))
         except TemplateOutputError as exc:
             raise InputError(_largest(context), "size", f"{exc} (limits.template_chars)") from None
-        except TemplateError as exc:
+        except TemplateRenderError as exc:
             raise SpecError(f"operation {self.operation.name!r}: template failed: {exc}") from None
 
     def _rendered_headers(self, context: Mapping[str, Any]) -> dict[str, str]:

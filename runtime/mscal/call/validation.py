@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry
+import jsonschema_rs
 
 from mscal.call.compiled_schema import CompiledSchema
-from mscal.call.formats import FORMAT_CHECKER, FORMAT_DESCRIPTIONS, SchemaValidator
+from mscal.call.formats import FORMAT_DESCRIPTIONS
 from mscal.errors import InputError
 
 # U+D800..U+DFFF on their own: JSON can spell them, UTF-8 cannot carry them.
@@ -20,28 +19,96 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Integers whose decimal text would pass CPython's 4,300-digit conversion limit (13,300 bits).
 _MAX_INT_BITS = 13_000
 
-__all__ = ["FORMAT_CHECKER", "InputValidator", "check_depth", "describe_error"]
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
+
+__all__ = ["InputValidator", "SchemaCheck", "SchemaSource", "check_depth", "describe_error"]
+
+
+class SchemaSource(Protocol):
+    """Where a `$ref` left in a schema (a cycle) resolves: the spec's schema documents."""
+
+    @property
+    def schema_registry(self) -> jsonschema_rs.Registry: ...
+
+    @property
+    def schema_formats(self) -> frozenset[str]: ...
+
+    @property
+    def registry(self) -> Registry[Any]: ...
+
+
+class SchemaCheck:
+    """One schema, checked fast and explained well.
+
+    jsonschema-rs (compiled once) is the accept path; when it refuses, or cannot take the value
+    at all (a lone surrogate, an integer past 64 bits), jsonschema decides and picks the error
+    that helps (`best_match`), so messages are always jsonschema's. jsonschema is built on the
+    first refusal only: a process whose inputs are all valid never imports it.
+    """
+
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        schemas: SchemaSource | None = None,
+        *,
+        python_only: bool = False,
+    ) -> None:
+        self._schema = dict(schema)
+        self._schemas = schemas
+        self._compiled = (
+            None
+            if python_only
+            else CompiledSchema(
+                self._schema,
+                schemas.schema_registry if schemas else None,
+                schemas.schema_formats if schemas else (),
+            )
+        )
+        self._explainer: Any = None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether jsonschema-rs gives the quick yes (False: jsonschema decides alone)."""
+        return self._compiled is not None
+
+    def first_error(self, instance: Any) -> ValidationError | None:
+        """None when `instance` is valid; otherwise the error that best says why not."""
+        if self._compiled is not None and self._compiled.accepts(instance):
+            return None
+        if self._explainer is None:
+            # Imported here: jsonschema and referencing load only to explain a refusal.
+            from mscal.call.explain import FORMAT_CHECKER, SchemaValidator  # noqa: PLC0415
+
+            options: dict[str, Any] = {"format_checker": FORMAT_CHECKER}
+            if self._schemas is not None:
+                options["registry"] = self._schemas.registry
+            self._explainer = SchemaValidator(self._schema, **options)
+        from mscal.call.explain import best_match  # noqa: PLC0415  (loaded just above)
+
+        error: ValidationError | None = best_match(self._explainer.iter_errors(instance))
+        return error
 
 
 class InputValidator:
     """Validates one operation's inputs; built once, reused for every call.
 
-    jsonschema-rs (compiled) is the accept path; when it refuses, or cannot take the value at
-    all (a lone surrogate, an integer past 64 bits), jsonschema decides and picks the error that
-    helps (`best_match`), so messages are always jsonschema's. A test over every operation's
-    inputs checks that the two agree; `python_only` keeps an operation on jsonschema alone.
+    A test over every operation's inputs checks that the two validators of `SchemaCheck` agree;
+    `python_only` keeps an operation on jsonschema alone.
     """
 
     def __init__(
-        self, resolved: Mapping[str, Any], registry: Registry[Any], *, python_only: bool = False
+        self,
+        resolved: Mapping[str, Any],
+        schemas: SchemaSource | None = None,
+        *,
+        python_only: bool = False,
     ) -> None:
         # The schema with its $refs already inlined: resolving references on every call would
-        # cost more than the validation itself. The registry serves any cycle left as a $ref.
-        self._validator = SchemaValidator(
-            dict(resolved), registry=registry, format_checker=FORMAT_CHECKER
-        )
-        self._compiled = None if python_only else CompiledSchema(resolved, registry)
-        self._resolved, self._registry, self._python_only = resolved, registry, python_only
+        # cost more than the validation itself. `schemas` serves any cycle left as a $ref.
+        self._check = SchemaCheck(resolved, schemas, python_only=python_only)
+        self._resolved, self._schemas, self._python_only = resolved, schemas, python_only
         self._resuming: InputValidator | None = None
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
@@ -50,6 +117,10 @@ class InputValidator:
             for name, prop in properties.items()
             if isinstance(prop, dict) and "default" in prop
         }
+
+    @property
+    def compiled(self) -> bool:
+        return self._check.compiled
 
     def validate(
         self, inputs: Any, *, max_depth: int = 64, resuming: bool = False
@@ -64,9 +135,7 @@ class InputValidator:
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
         merged = {**self._defaults, **inputs}
-        if self._compiled is not None and self._compiled.accepts(merged):
-            return merged
-        error = best_match(self._validator.iter_errors(merged))
+        error = self._check.first_error(merged)
         if error is not None:
             raise describe_error(error, self._known)
         return merged
@@ -74,7 +143,7 @@ class InputValidator:
     def _without_required(self) -> InputValidator:
         if self._resuming is None:  # built on the first resumed call only
             relaxed = {k: v for k, v in self._resolved.items() if k != "required"}
-            self._resuming = InputValidator(relaxed, self._registry, python_only=self._python_only)
+            self._resuming = InputValidator(relaxed, self._schemas, python_only=self._python_only)
         return self._resuming
 
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 from jsonschema import Draft202012Validator
 
+from mscal.call.explain import FORMAT_CHECKER
 from mscal.call.flow import operation_flow
 from mscal.call.guard import Origin
 from mscal.call.steps import Call, Wait
-from mscal.call.validation import FORMAT_CHECKER
 from mscal.errors import ConnectorError
 from mscal.lint.report import Keys, Report
 from mscal.spec.positions import Located

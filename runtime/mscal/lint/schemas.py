@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mscal.call.validation import FORMAT_CHECKER
+from mscal.call.formats import FORMATS
 from mscal.lint.report import Keys, Report, short
 from mscal.lint.validators import json_schema_meta
 from mscal.spec.positions import Located
@@ -39,7 +39,7 @@ def check_operation_schemas(
                 f"operation {name!r}: {short(error.message)}",
             )
         for where, fmt in _formats(resolved[role], ()):
-            if fmt not in FORMAT_CHECKER.checkers:
+            if fmt not in FORMATS:
                 report.at(
                     document,
                     (*base, key, *where),

@@ -32,7 +32,7 @@ from platformdirs import user_cache_dir
 from mscal.files import write_atomically
 
 ENV = "MSCAL_SPEC_CACHE"
-_FORMAT = 2
+_FORMAT = 3
 # Which Python wrote a cache: marshal's format may change between versions (and is read by
 # nothing else), so each Python keeps a cache of its own.
 RUNTIME_TAG = f"{sys.implementation.cache_tag}-marshal{marshal.version}"
@@ -87,10 +87,13 @@ class ParsedFiles:
         # a hit unmarshals a fresh copy, so nothing that later changes a document changes
         # the cache.
         self.entries: dict[str, tuple[bytes, bytes, str]] = {}
+        # What the runtime derives from the spec's text and keeps too (a template's plain
+        # form), under a hash of everything it was derived from: key -> marshalled value.
+        self.derived: dict[bytes, bytes] = {}
         self.hits = 0
         self._dirty = False
         if self.enabled:
-            self.entries = _read_cache(self.path)
+            self.entries, self.derived = _read_cache(self.path)
 
     def get(self, path: Path, parse: Callable[[Path], Any], check: Check | None = None) -> Any:
         """The document at `path`, parsed (and checked) only if the cache lacks it as it is."""
@@ -121,15 +124,36 @@ class ParsedFiles:
         self._dirty = True
         return document
 
+    def derive(self, key: bytes, compute: Callable[[], Any]) -> Any:
+        """What `compute` gives, kept under `key` (a hash of all it depends on)."""
+        blob = self.derived.get(key) if self.enabled else None
+        if blob is not None:
+            with contextlib.suppress(ValueError, EOFError, TypeError):
+                return marshal.loads(blob)
+        value = compute()
+        if self.enabled:
+            with contextlib.suppress(ValueError):
+                self.derived[key] = marshal.dumps(value)
+                self._dirty = True
+        return value
+
     def save(self) -> None:
         """Write the cache atomically, into a private directory only; failing to is no error."""
         if not (self.enabled and self._dirty):
             return
         if not private_directory(self.path.parent, create=True):
             return
-        content = marshal.dumps({"format": _FORMAT, "runtime": RUNTIME_TAG, "files": self.entries})
+        content = marshal.dumps(
+            {
+                "format": _FORMAT,
+                "runtime": RUNTIME_TAG,
+                "files": self.entries,
+                "derived": self.derived,
+            }
+        )
         with contextlib.suppress(OSError):
             write_atomically(self.path, content)
+        self._dirty = False
 
 
 def _checked(document: Any, path: Path, check: Check | None) -> Any:
@@ -138,20 +162,23 @@ def _checked(document: Any, path: Path, check: Check | None) -> Any:
     return document
 
 
-def _read_cache(path: Path) -> dict[str, tuple[bytes, bytes, str]]:
+def _read_cache(
+    path: Path,
+) -> tuple[dict[str, tuple[bytes, bytes, str]], dict[bytes, bytes]]:
     """The saved entries, or none when the directory or file is not private or not ours."""
     if not private_directory(path.parent, create=False):
-        return {}
+        return {}, {}
     with contextlib.suppress(OSError, ValueError, EOFError, TypeError, KeyError):
         with path.open("rb") as handle:
             if not is_private(os.fstat(handle.fileno())):
-                return {}
+                return {}, {}
             saved = marshal.loads(handle.read())
         if (
             isinstance(saved, dict)
             and saved.get("format") == _FORMAT
             and saved.get("runtime") == RUNTIME_TAG
             and isinstance(saved["files"], dict)
+            and isinstance(saved["derived"], dict)
         ):
-            return saved["files"]
-    return {}
+            return saved["files"], saved["derived"]
+    return {}, {}

@@ -55,8 +55,8 @@ def describe_operation(spec: Spec, operation: Operation) -> dict[str, Any]:
         "group": operation.group,
         "paginated": operation.paginated,
         "permissions": required_permissions(spec, operation),
-        "input_schema": inline_refs(operation.input_schema, spec.registry),
-        "output_schema": inline_refs(operation.output_schema, spec.registry),
+        "input_schema": inline_refs(operation.input_schema, spec.documents),
+        "output_schema": inline_refs(operation.output_schema, spec.documents),
         "examples": list(operation.examples),
     }
 
@@ -71,7 +71,7 @@ def describe_trigger(spec: Spec, trigger: TriggerDefinition) -> dict[str, Any]:
         "group": trigger.group,
         "changes": list(trigger.changes),
         "modes": ["polling", "webhook"] if subscription else ["polling"],
-        "input_schema": inline_refs(trigger.input_schema, spec.registry),
-        "output_schema": inline_refs(trigger.output_schema, spec.registry),
+        "input_schema": inline_refs(trigger.input_schema, spec.documents),
+        "output_schema": inline_refs(trigger.output_schema, spec.documents),
         "examples": list(trigger.examples),
     }

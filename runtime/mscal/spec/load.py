@@ -13,17 +13,20 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+import jsonschema_rs
 
+from mscal.call.compiled_schema import formats_in
 from mscal.errors import SpecError
 from mscal.spec.cache import ParsedFiles
 from mscal.spec.defaults import Defaults, parse_defaults
 from mscal.spec.meta_schemas import MetaSchemas, meta_schemas
 from mscal.spec.triggers import TriggerDefinition, read_trigger_files
+
+if TYPE_CHECKING:
+    from referencing import Registry
 
 # Where the spec's schemas live in the `$ref` namespace. `.invalid` never resolves on a network.
 SCHEMA_BASE = "https://spec.mscal.invalid/schemas/"
@@ -74,11 +77,49 @@ class Spec:
     manifest: dict[str, Any]
     auth_fields: tuple[AuthField, ...]
     operations: Mapping[str, Operation]
-    registry: Registry[Any]
+    # Every schema document by its URI in the `$ref` namespace (SCHEMA_BASE + file name).
+    resources: tuple[tuple[str, Any], ...]
     fragments: Mapping[str, str]
     defaults: Defaults
     schema_files: Mapping[str, Path] = field(default_factory=dict)
     triggers: Mapping[str, TriggerDefinition] = field(default_factory=dict)
+    # The spec cache this spec was read through; it also keeps what is derived from the spec
+    # (templates' plain forms), saved when something new was derived.
+    cache: ParsedFiles | None = field(default=None, compare=False, repr=False)
+
+    @functools.cached_property
+    def documents(self) -> dict[str, Any]:
+        """The schema documents by URI, for `inline_refs`."""
+        return dict(self.resources)
+
+    @functools.cached_property
+    def schema_registry(self) -> jsonschema_rs.Registry:
+        """The schemas for jsonschema-rs's compiled validators (a `$ref` left by a cycle)."""
+
+        # jsonschema-rs follows every `$ref` when the registry is built; a document no file
+        # provides (a typo in a spec being linted) stands empty here: `inline_refs` has already
+        # refused each operation that uses it, so no validator is ever built over it.
+        def retrieve(_uri: str) -> dict[str, Any]:
+            return {}
+
+        return jsonschema_rs.Registry(list(self.resources), retriever=retrieve)
+
+    @functools.cached_property
+    def schema_formats(self) -> frozenset[str]:
+        """Every `format` the schema documents name."""
+        return frozenset(name for _, contents in self.resources for name in formats_in(contents))
+
+    @functools.cached_property
+    def registry(self) -> Registry[Any]:
+        """The schemas for jsonschema (`referencing`), which explains a refusal and lints."""
+        # Imported here: a call whose inputs are valid never needs jsonschema or referencing
+        # (about 80 ms of imports on a cold start).
+        from referencing import Registry  # noqa: PLC0415
+        from referencing.jsonschema import DRAFT202012  # noqa: PLC0415
+
+        return Registry().with_resources(
+            (uri, DRAFT202012.create_resource(contents)) for uri, contents in self.resources
+        )
 
     @property
     def name(self) -> str:
@@ -182,18 +223,13 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
             raise SpecError(f"{manifest_path}: missing required key {key!r}")
     defaults = parse_defaults(manifest.get("defaults"), manifest_path)
 
-    resources: list[tuple[str, Resource[Any]]] = []
+    resources: list[tuple[str, Any]] = []
     schema_files: dict[str, Path] = {}
     schema_dir = root / "schemas"
     if schema_dir.is_dir():
         for schema_path in sorted(schema_dir.glob("*.yaml")):
             schema_files[schema_path.name] = schema_path
-            resources.append(
-                (
-                    SCHEMA_BASE + schema_path.name,
-                    DRAFT202012.create_resource(read(schema_path)),
-                )
-            )
+            resources.append((SCHEMA_BASE + schema_path.name, read(schema_path)))
 
     traits = manifest.get("traits") or {}
     operations: dict[str, Operation] = {}
@@ -219,12 +255,12 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
                     continue
                 raise SpecError(f"{op_path}: operation {operation.name!r} is declared twice")
             operations[operation.name] = operation
-        resources.append((file_uri, DRAFT202012.create_resource({"$schema": DRAFT, "$defs": defs})))
+        resources.append((file_uri, {"$schema": DRAFT, "$defs": defs}))
 
     triggers, trigger_resources = read_trigger_files(
         root, manifest, read, meta.triggers if meta else None, SCHEMA_BASE, operations
     )
-    resources += [(uri, DRAFT202012.create_resource(doc)) for uri, doc in trigger_resources]
+    resources += list(trigger_resources)
 
     fragments = {str(k): str(v) for k, v in (manifest.get("templates") or {}).items()}
     files.save()
@@ -233,11 +269,12 @@ def _read_spec(root: Path, *, lenient: bool = False) -> Spec:
         manifest=manifest,
         auth_fields=tuple(_auth_field(raw) for raw in manifest["authentication"]["fields"]),
         operations=operations,
-        registry=Registry().with_resources(resources),
+        resources=tuple(resources),
         fragments=fragments,
         defaults=defaults,
         schema_files=schema_files,
         triggers=triggers,
+        cache=files,
     )
 
 

@@ -14,14 +14,16 @@ import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
+import jsonschema_rs
 
 from mscal.errors import SpecError
 from mscal.spec.cache import digest
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 CONNECTOR = "connector.schema.json"
 OPERATIONS = "operations.schema.json"
@@ -69,10 +71,8 @@ class MetaSchemas:
 
     @functools.cached_property
     def _fast(self) -> dict[str, Any]:
-        # Imported here: a warm start finds every file checked in the spec cache and never
-        # compiles a meta-schema, so it need not load jsonschema-rs (~12 ms) either.
-        import jsonschema_rs  # noqa: PLC0415
-
+        # Built here: a warm start finds every file checked in the spec cache and never
+        # compiles a meta-schema.
         registry = jsonschema_rs.Registry(list(self._resources.items()))
         return {
             name: jsonschema_rs.validator_for(schema, registry=registry)
@@ -81,6 +81,10 @@ class MetaSchemas:
 
     @functools.cached_property
     def _explaining(self) -> dict[str, Draft202012Validator]:
+        # Imported here: jsonschema only explains a file jsonschema-rs refused.
+        from jsonschema import Draft202012Validator  # noqa: PLC0415
+        from referencing import Registry, Resource  # noqa: PLC0415
+
         registry: Registry[Any] = Registry().with_resources(
             (uri, Resource.from_contents(contents)) for uri, contents in self._resources.items()
         )
@@ -99,7 +103,12 @@ class MetaSchemas:
         return list(self._explaining[name].iter_errors(document))
 
     def best_error(self, name: str, document: Any) -> ValidationError | None:
-        best: ValidationError | None = best_match(self.errors(name, document))
+        errors = self.errors(name, document)
+        if not errors:
+            return None
+        from jsonschema.exceptions import best_match  # noqa: PLC0415  (loaded by `errors`)
+
+        best: ValidationError | None = best_match(errors)
         return best
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import Environment, meta, nodes
 from jinja2.exceptions import TemplateAssertionError
 
-from mscal.templates.render import FILTERS, GLOBALS
+from mscal.templates.filters import FILTERS, GLOBALS
 
 _TEMPLATE = re.compile(r"\{\{|\{%")
 
@@ -207,3 +208,98 @@ def _names_in(expression: nodes.Node) -> frozenset[str]:
     if isinstance(expression, nodes.Name):
         found.add(expression.name)
     return frozenset(found)
+
+
+# The plain form of a template ----------------------------------------------------------------
+# A template made only of literal text, `{{ name }}` and `{{ name | filter }}` lookups,
+# `{% if name %}`/`{% elif %}`/`{% else %}` on names (or `not name`) and `{% include %}` of a
+# fragment by its literal name is rendered without Jinja (`templates/plain.py`). The form is
+# derived from Jinja's own syntax tree, so Jinja's lexer decides what the text is (whitespace,
+# comments, raw blocks); anything else returns None and stays with Jinja.
+
+
+def plain_form(
+    source: str, fragments: Mapping[str, str], *, follow_includes: bool
+) -> list[Any] | None:
+    """The plain form of a text template (see `plain.py`), or None; raises TemplateSyntaxError."""
+    return _plain_body(parse(source).body, fragments if follow_includes else {}, frozenset())
+
+
+def plain_lookup(expression: str) -> list[Any] | None:
+    """`["v", name, filter]` when a `{{ expression }}` is one lookup; else None."""
+    body = parse("{{" + expression + "}}").body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    found = _lookup(body[0].nodes[0])
+    return None if found is None else ["v", *found]
+
+
+def _plain_body(
+    body: list[nodes.Node], fragments: Mapping[str, str], seen: frozenset[str]
+) -> list[Any] | None:
+    out: list[Any] = []
+    for node in body:
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    out.append(["t", child.data])
+                    continue
+                found = _lookup(child)
+                if found is None:
+                    return None
+                out.append(["o", *found])
+        elif isinstance(node, nodes.If):
+            branches: list[Any] = []
+            for branch in [node, *node.elif_]:
+                test = _test(branch.test)
+                inner = _plain_body(branch.body, fragments, seen)
+                if test is None or inner is None:
+                    return None
+                branches.append([*test, inner])
+            otherwise = _plain_body(node.else_, fragments, seen)
+            if otherwise is None:
+                return None
+            out.append(["if", branches, otherwise])
+        elif isinstance(node, nodes.Include):
+            target = node.template.value if isinstance(node.template, nodes.Const) else None
+            if (
+                not isinstance(target, str)
+                or target not in fragments
+                or target in seen
+                or node.ignore_missing
+                or not node.with_context
+            ):
+                return None
+            inner = _plain_body(parse(fragments[target]).body, fragments, seen | {target})
+            if inner is None:
+                return None
+            out.extend(inner)
+        else:
+            return None
+    return out
+
+
+def _lookup(node: nodes.Node) -> list[Any] | None:
+    """`[name, filter or None]` for `name` or `name | filter` (a known filter, no arguments)."""
+    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in GLOBALS:
+        return [node.name, None]
+    if (
+        isinstance(node, nodes.Filter)
+        and node.name in FILTERS
+        and node.node is not None
+        and not (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs)
+    ):
+        inner = _lookup(node.node)
+        if inner is not None and inner[1] is None:
+            return [inner[0], node.name]
+    return None
+
+
+def _test(node: nodes.Node) -> list[Any] | None:
+    """`[name, negated]` for `name` or `not name`."""
+    if isinstance(node, nodes.Not):
+        inner = _test(node.node)
+        return None if inner is None or inner[1] else [inner[0], True]
+    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in GLOBALS:
+        return [node.name, False]
+    return None

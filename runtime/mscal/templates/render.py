@@ -9,6 +9,7 @@ error, not an empty string):
 - values (query, headers, bodies, results): a string that is one `{{ expression }}` evaluates to
   the expression's Python value (a dict stays a dict, None stays None); any other string renders
   as text, with None printed as nothing.
+
 - results read an answer, whose shape Graph decides: there a field the answer lacks
   (`body.meetingTimeSuggestions` of `{}` or `[]`) is null, at any depth, never an error. A name
   the spec did not declare is still one (the linter reports it).
@@ -18,109 +19,40 @@ Inputs are only ever passed as the render context, never compiled as template so
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import contextvars
+import functools
+import hashlib
+import marshal
 import re
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
-from urllib.parse import quote
-
-from jinja2 import (
-    ChainableUndefined,
-    DictLoader,
-    StrictUndefined,
-    Template,
-    TemplateError,
-    Undefined,
-    UndefinedError,
-    meta,
-)
-from jinja2.sandbox import SandboxedEnvironment
-from jinja2.utils import missing
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mscal.errors import SpecError
+from mscal.templates.errors import TemplateOutputError, TemplateRenderError
+from mscal.templates.filters import FILTERS, GLOBALS, blank_none, encode_segment
+from mscal.templates.plain import lookup, names_in, text_renderer
 
-# `{{ name }}` or `{{ name | filter }}`: evaluated without building a Jinja context.
-_PLAIN_LOOKUP = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?:\|\s*(?P<filter>[A-Za-z_]\w*)\s*)?$")
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import SandboxedEnvironment
+
+__all__ = [
+    "FILTERS",
+    "GLOBALS",
+    "Compiled",
+    "TemplateOutputError",
+    "TemplateRenderError",
+    "Templates",
+    "ValueTemplate",
+    "output_cap",
+    "render",
+]
+
+# A string that is one `{{ expression }}`: evaluated to the expression's value, not to text.
 _SINGLE_EXPRESSION = re.compile(r"^\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}$", re.DOTALL)
-# Text of literal pieces and plain lookups, perhaps inside one `{% if name %}`, is joined
-# without Jinja (the same finalize, the same errors), compiled once at load.
-_IF_BLOCK = re.compile(
-    r"^\{%\s*if\s+(?P<name>[A-Za-z_]\w*)\s*%\}(?P<body>.*)\{%\s*endif\s*%\}$", re.DOTALL
-)
-_EXPRESSION = re.compile(r"\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}", re.DOTALL)
 
 Context = Mapping[str, Any]
-
-
-class RawPath(str):
-    """A path fragment the spec chose not to encode (the egress guard still checks it)."""
-
-    __slots__ = ()
-
-
-def _encode_segment(value: Any) -> str:
-    if isinstance(value, RawPath):
-        return str(value)
-    if value is None:
-        raise TemplateError("a path value is missing")
-    return quote(str(value), safe="")
-
-
-def _blank_none(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def _csv(value: Iterable[Any] | str | None) -> str:
-    """Join a list with commas, as OData's $select and $orderby take it."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return ",".join(str(item) for item in value)
-
-
-def _raw_path(value: Any) -> RawPath:
-    return RawPath("" if value is None else str(value))
-
-
-def _base64_decode(value: str | None) -> bytes:
-    return base64.b64decode(value or "", validate=True)
-
-
-def _base64_size(value: str | None) -> int:
-    """The decoded length of base64 text, without decoding it."""
-    text = (value or "").strip()
-    return len(text) * 3 // 4 - text[-2:].count("=")
-
-
-def _resource_of(scopes: Iterable[Any] | str | None) -> str | None:
-    """The origin the first scope written as a URL names (https://graph.microsoft.com in
-    https://graph.microsoft.com/.default), None when no scope names one."""
-    for scope in [scopes] if isinstance(scopes, str) else scopes or ():
-        scheme, separator, rest = str(scope).partition("://")
-        if separator and scheme and rest.split("/", 1)[0]:
-            return f"{scheme}://{rest.split('/', 1)[0]}"
-    return None
-
-
-def _new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
-# Functions spec templates may call (e.g. a client-chosen id that makes a create safe to retry).
-GLOBALS: dict[str, Callable[..., Any]] = {"uuid": _new_uuid}
-
-# The filters spec templates may use, in every environment that reads them.
-FILTERS: dict[str, Callable[..., Any]] = {
-    "csv": _csv,
-    "raw_path": _raw_path,
-    "base64_decode": _base64_decode,
-    "base64_size": _base64_size,
-    "resource_of": _resource_of,
-}
 
 
 class ValueTemplate:
@@ -140,10 +72,6 @@ class ValueTemplate:
 
 
 Compiled = ValueTemplate | dict[str, "Compiled"] | list["Compiled"] | int | float | bool | None
-
-
-class TemplateOutputError(TemplateError):
-    """A template rendered more text than the spec's limit (limits.template_chars)."""
 
 
 # The output cap of the call being rendered: its operation's or session's `template_chars`
@@ -175,47 +103,138 @@ def _capped(template: Template, default_chars: int) -> Callable[[Context], str]:
         max_chars = _cap(default_chars)
         pieces: list[str] = []
         size = 0
-        for piece in template.generate(context):
-            size += len(piece)
-            if size > max_chars:
-                raise TemplateOutputError(f"a template rendered more than {max_chars} characters")
-            pieces.append(piece)
+        with _jinja_errors():
+            for piece in template.generate(context):
+                size += len(piece)
+                if size > max_chars:
+                    raise TemplateOutputError(
+                        f"a template rendered more than {max_chars} characters"
+                    )
+                pieces.append(piece)
         return "".join(pieces)
 
     return render
 
 
-class Templates:
-    """The two environments for one spec, with its shared path fragments."""
+class PlainForms(Protocol):
+    """Where plain forms are kept between processes (the spec cache): `derive` returns what
+    `compute` gives for `key`, computing it only when it is not kept."""
 
-    def __init__(self, fragments: Mapping[str, str], *, max_chars: int = 1024 * 1024) -> None:
+    def derive(self, key: bytes, compute: Callable[[], Any]) -> Any: ...
+
+
+@contextlib.contextmanager
+def _jinja_errors() -> Iterator[None]:
+    """Jinja's own errors, raised while it renders, as the runtime's."""
+    from jinja2 import TemplateError  # noqa: PLC0415  (Jinja is loaded: it is rendering)
+
+    try:
+        yield
+    except TemplateError as exc:
+        raise TemplateRenderError(str(exc)) from None
+
+
+class Templates:
+    """The spec's templates, compiled once: the plain form where a template has one (see
+    `plain.py`), Jinja for the rest. Jinja is imported only when a template needs it.
+
+    Two Jinja environments, both sandboxed with StrictUndefined: paths (values percent-encoded,
+    fragments to include) and values. `plain=False` renders everything with Jinja (the tests
+    that compare the two use it).
+    """
+
+    def __init__(
+        self,
+        fragments: Mapping[str, str],
+        *,
+        max_chars: int = 1024 * 1024,
+        forms: PlainForms | None = None,
+        plain: bool = True,
+    ) -> None:
         self.max_chars = max_chars
         self._fragments = dict(fragments)
-        self._paths = SandboxedEnvironment(
-            undefined=StrictUndefined,
-            loader=DictLoader(dict(fragments)),
-            finalize=_encode_segment,
-            autoescape=False,
-        )
-        self._values = SandboxedEnvironment(
-            undefined=StrictUndefined, finalize=_blank_none, autoescape=False
-        )
+        self._forms = forms
+        self._plain = plain
+        self._fragments_key = marshal.dumps(sorted(self._fragments.items()))
+
+    @functools.cached_property
+    def _paths(self) -> SandboxedEnvironment:
+        return self._environment(finalize=encode_segment, fragments=self._fragments)
+
+    @functools.cached_property
+    def _values(self) -> SandboxedEnvironment:
+        return self._environment(finalize=blank_none, fragments=None)
+
+    @functools.cached_property
+    def _results(self) -> SandboxedEnvironment:
         # Results: an absent field of an answer reads as undefined through any chain of lookups
         # (`body.a.b`), and comes out as null (see `_absent_as_null`).
-        self._results = SandboxedEnvironment(
-            undefined=ChainableUndefined, finalize=_blank_none, autoescape=False
+        return self._environment(finalize=blank_none, fragments=None, lenient=True)
+
+    @staticmethod
+    def _environment(
+        finalize: Callable[[Any], Any],
+        fragments: Mapping[str, str] | None,
+        *,
+        lenient: bool = False,
+    ) -> SandboxedEnvironment:
+        # Imported here: only a template without a plain form needs Jinja to render.
+        from jinja2 import ChainableUndefined, DictLoader, StrictUndefined  # noqa: PLC0415
+        from jinja2.sandbox import SandboxedEnvironment  # noqa: PLC0415
+
+        env = SandboxedEnvironment(
+            undefined=ChainableUndefined if lenient else StrictUndefined,
+            loader=DictLoader(dict(fragments)) if fragments is not None else None,
+            finalize=finalize,
+            autoescape=False,
         )
-        for env in (self._paths, self._values, self._results):
-            env.filters.update(FILTERS)
-            env.globals.update(GLOBALS)
+        env.filters.update(FILTERS)
+        env.globals.update(GLOBALS)
+        return env
+
+    def _cap(self) -> int:
+        return _cap(self.max_chars)
+
+    def _form(self, kind: str, source: str) -> list[Any] | None:
+        """The plain form of a template (None: it has none), from the spec cache when kept."""
+        if not self._plain:
+            return None
+
+        def compute() -> list[Any] | None:
+            # Imported here: a warm start finds the forms in the spec cache and parses nothing.
+            from jinja2 import TemplateSyntaxError  # noqa: PLC0415
+
+            from mscal.templates import analysis  # noqa: PLC0415
+
+            try:
+                if kind == "path":
+                    return analysis.plain_form(source, self._fragments, follow_includes=True)
+                match = _SINGLE_EXPRESSION.match(source.strip())
+                if match:
+                    return analysis.plain_lookup(match.group("expr"))
+                return analysis.plain_form(source, {}, follow_includes=False)
+            except TemplateSyntaxError:
+                return None  # Jinja compiles it next, and reports the error with its place
+
+        if self._forms is None:
+            return compute()
+        key = hashlib.blake2b(
+            marshal.dumps((kind, source)) + self._fragments_key, digest_size=16
+        ).digest()
+        form: list[Any] | None = self._forms.derive(b"template:" + key, compute)
+        return form
 
     def path(self, source: str) -> ValueTemplate:
+        form = self._form("path", source)
+        if form is not None:
+            return ValueTemplate(source, text_renderer(form, FILTERS, encode_segment, self._cap))
+        from jinja2 import TemplateError  # noqa: PLC0415  (see _environment)
+
         try:
             template = self._paths.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"path template {source!r}: {exc}") from None
-        joined = _plain_text(source, _encode_segment, self.max_chars)
-        return ValueTemplate(source, joined or _capped(template, self.max_chars))
+        return ValueTemplate(source, _capped(template, self.max_chars))
 
     def value(self, source: Any) -> Compiled:
         """Compile a spec value: strings become templates, containers are compiled deeply."""
@@ -228,7 +247,8 @@ class Templates:
         return source  # type: ignore[no-any-return]
 
     def result(self, source: Any) -> Compiled:
-        """Compile an operation's `result`: like `value`, but a field the answer lacks is null."""
+        """Compile an operation's `result`: like `value`, but a field the answer lacks is null.
+        (A plain form reads only top-level names, which must be defined in both.)"""
         if isinstance(source, str):
             return self._leaf(source, lenient=True)
         if isinstance(source, dict):
@@ -238,27 +258,37 @@ class Templates:
         return source  # type: ignore[no-any-return]
 
     def _leaf(self, source: str, *, lenient: bool = False) -> ValueTemplate:
+        if "{{" not in source and "{%" not in source and "{#" not in source:
+            return ValueTemplate(source, lambda _context: source)
+        form = self._form("value", source)
+        if form is not None and form and form[0] == "v":
+            _, name, filter_name = form
+            return ValueTemplate(
+                source,
+                lookup(name, FILTERS[filter_name] if filter_name else None),
+                frozenset({name}),
+            )
+        if form is not None:
+            return ValueTemplate(
+                source, text_renderer(form, FILTERS, blank_none, self._cap), names_in(form)
+            )
+        return self._jinja_leaf(source, lenient=lenient)
+
+    def _jinja_leaf(self, source: str, *, lenient: bool) -> ValueTemplate:
+        from jinja2 import TemplateError, meta  # noqa: PLC0415  (see _environment)
+
         env = self._results if lenient else self._values
         try:
             names = frozenset(meta.find_undeclared_variables(env.parse(source)))
             names -= frozenset(env.globals)
             match = _SINGLE_EXPRESSION.match(source.strip())
-            plain = _PLAIN_LOOKUP.match(match.group("expr")) if match else None
-            if plain and (plain.group("filter") is None or plain.group("filter") in FILTERS):
-                return ValueTemplate(
-                    source, _lookup(plain.group("name"), plain.group("filter")), names
-                )
             if match:
                 expression = env.compile_expression(match.group("expr"), undefined_to_none=False)
-
                 default_chars = self.max_chars
 
                 def evaluate(context: Context) -> Any:
-                    result = expression(**context)
-                    if lenient:
-                        result = _absent_as_null(result, context)
-                    elif isinstance(result, Undefined):
-                        result._fail_with_undefined_error()
+                    with _jinja_errors():
+                        result = _absent_as_null(expression(**context), context, lenient)
                     max_chars = _cap(default_chars)
                     if isinstance(result, str) and len(result) > max_chars:
                         raise TemplateOutputError(
@@ -267,88 +297,33 @@ class Templates:
                     return result
 
                 return ValueTemplate(source, evaluate, names)
-            if "{{" not in source and "{%" not in source:
-                return ValueTemplate(source, lambda _context: source)
             template = env.from_string(source)
         except TemplateError as exc:
             raise SpecError(f"template {source!r}: {exc}") from None
-        joined = _plain_text(source, _blank_none, self.max_chars)
-        return ValueTemplate(source, joined or _capped(template, self.max_chars), names)
+        return ValueTemplate(source, _capped(template, self.max_chars), names)
 
 
-def _absent_as_null(value: Any, context: Context) -> Any:
-    """A result with every undefined field (one the answer lacked) as None, at any depth; an
+def _absent_as_null(value: Any, context: Context, lenient: bool) -> Any:
+    """An expression's value; undefined fails as StrictUndefined does, except in a result
+    (`lenient`), where every undefined field (one the answer lacked) is None, at any depth. An
     undefined top-level name is still the spec's mistake, and fails as in any template."""
+    from jinja2 import StrictUndefined, Undefined  # noqa: PLC0415  (Jinja is rendering)
+    from jinja2.utils import missing  # noqa: PLC0415
+
+    if not lenient:
+        if isinstance(value, Undefined):
+            value._fail_with_undefined_error()
+        return value
     if isinstance(value, Undefined):
         name = getattr(value, "_undefined_name", None)
         if getattr(value, "_undefined_obj", None) is missing and name not in context:
             StrictUndefined(name=name)._fail_with_undefined_error()
         return None
     if isinstance(value, dict):
-        return {key: _absent_as_null(item, context) for key, item in value.items()}
+        return {key: _absent_as_null(item, context, lenient) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_absent_as_null(item, context) for item in value]
+        return [_absent_as_null(item, context, lenient) for item in value]
     return value
-
-
-def _plain_text(
-    source: str, finalize: Callable[[Any], Any], default_chars: int
-) -> Callable[[Context], str] | None:
-    """A renderer for text that is literal and `{{ name }}` lookups, optionally all inside one
-    `{% if name %}...{% endif %}`; None for anything else.
-
-    The same finalize and cap as the Jinja environment, compiled once at load. Anything Jinja
-    might read differently (other statements, comments, whitespace control, a newline it would
-    trim, a global such as `uuid`) stays with Jinja.
-    """
-    guard: str | None = None
-    condition = _IF_BLOCK.match(source)
-    if condition:
-        guard, source = condition.group("name"), condition.group("body")
-    if guard in GLOBALS or any(mark in source for mark in ("{%", "{#", "%}", "#}", "\n")):
-        return None
-    pieces: list[str | Callable[[Context], Any]] = []
-    end = 0
-    for match in _EXPRESSION.finditer(source):
-        plain = _PLAIN_LOOKUP.match(match.group("expr"))
-        if not plain or plain.group("name") in GLOBALS:
-            return None
-        if plain.group("filter") is not None and plain.group("filter") not in FILTERS:
-            return None
-        pieces.append(source[end : match.start()])
-        pieces.append(_lookup(plain.group("name"), plain.group("filter")))
-        end = match.end()
-    tail = source[end:]
-    if "{{" in tail or "}}" in tail:
-        return None
-    pieces.append(tail)
-    test = _lookup(guard, None) if guard else None
-
-    def render(context: Context) -> str:
-        if test is not None and not test(context):
-            return ""
-        text = "".join(
-            piece if isinstance(piece, str) else str(finalize(piece(context))) for piece in pieces
-        )
-        max_chars = _cap(default_chars)
-        if len(text) > max_chars:
-            raise TemplateOutputError(f"a template rendered more than {max_chars} characters")
-        return text
-
-    return render
-
-
-def _lookup(name: str, filter_name: str | None) -> Callable[[Context], Any]:
-    apply = FILTERS[filter_name] if filter_name else None
-
-    def lookup(context: Context) -> Any:
-        try:
-            value = context[name]
-        except KeyError:
-            raise UndefinedError(f"{name!r} is undefined") from None
-        return apply(value) if apply else value
-
-    return lookup
 
 
 def render(compiled: Compiled, context: Context) -> Any:
