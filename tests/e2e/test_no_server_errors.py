@@ -174,7 +174,7 @@ def test_put_on_calendar_groups_is_405_not_a_crash(adele: httpx2.Client) -> None
                                 "dateTime": "0001-01-01T00:00:00",
                                 "timeZone": "Tokyo Standard Time",
                             },
-                            "end": {"dateTime": "0001-01-02T00:00:00", "timeZone": 3},
+                            "end": {"dateTime": "0001-01-02T00:00:00", "timeZone": "UTC"},
                         }
                     ]
                 }

@@ -44,7 +44,9 @@ class UploadSession:
     def status(self) -> dict[str, Any]:
         return {
             "expirationDateTime": graph_timestamp(self.expires),
-            "nextExpectedRanges": [f"{len(self.data)}-"],
+            # Outlook's sessions name where the next chunk starts ("{start}"), not a range;
+            # a session nothing was uploaded to yet answers "0-", as in Graph's example.
+            "nextExpectedRanges": [str(len(self.data))] if self.data else ["0-"],
         }
 
 
@@ -100,12 +102,20 @@ class Attachments:
         self, owner: Owner, event_id: str, attachment: dict[str, Any], size: int
     ) -> dict[str, Any]:
         self.events.event(owner, event_id)
+        kind = str(attachment.get("@odata.type", "#microsoft.graph.fileAttachment"))
         attachment = {
+            "@odata.type": kind,
             "id": new_id("AAMkAGAtt"),
             "lastModifiedDateTime": graph_timestamp(),
+            "name": None,
+            "contentType": "application/octet-stream",
             "size": size,
             "isInline": False,
-            "contentType": "application/octet-stream",
+            **(
+                {"contentId": None, "contentLocation": None}
+                if kind.endswith("fileAttachment")
+                else {}
+            ),
             **attachment,
         }
         with self.store.transaction():

@@ -11,6 +11,13 @@ from mscal.sandbox.ids import new_change_key, new_id
 from mscal.sandbox.store import Store
 
 
+def _name(value: Any, what: str) -> str:
+    """A calendar's or group's name: Exchange keeps no calendar folder without one."""
+    if not isinstance(value, str) or not value.strip():
+        raise bad_request(f"The {what} name cannot be empty.", "ErrorInvalidRequest")
+    return value
+
+
 class Calendars:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -46,7 +53,7 @@ class Calendars:
     ) -> dict[str, Any]:
         group = self.calendar_group(owner, group_id)
         if "name" in body:
-            group["name"] = str(body["name"])
+            group["name"] = _name(body["name"], "calendar group")
         group["changeKey"] = new_change_key()
         self.store.put("calendar_group", group, owner=owner.key)
         return group
@@ -129,8 +136,10 @@ class Calendars:
         self, owner: Owner, calendar_id: str | None, body: dict[str, Any]
     ) -> dict[str, Any]:
         calendar = self.calendar(owner, calendar_id)
+        if "name" in body:
+            _name(body["name"], "calendar")
         for key in ("name", "color", "hexColor", "defaultOnlineMeetingProvider"):
-            if key in body:
+            if key in body and body[key] is not None:
                 calendar[key] = body[key]
         calendar["changeKey"] = new_change_key()
         self.store.put("calendar", calendar, owner=owner.key, parent=calendar.get("_group"))

@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 from mscal.sandbox.domain.owners import Owner
-from mscal.sandbox.domain.recurrence import occurrences
-from mscal.sandbox.domain.timezones import graph_timestamp, to_utc
+from mscal.sandbox.domain.recurrence import full_shape, occurrences
+from mscal.sandbox.domain.timezones import graph_timestamp, to_utc, zone
 from mscal.sandbox.errors import bad_request
 from mscal.sandbox.ids import new_change_key, new_id
 from mscal.sandbox.store import Store
@@ -148,6 +148,14 @@ def apply(event: dict[str, Any], body: dict[str, Any]) -> None:
                 event["originalStartTimeZone"],
             ),
             None,
+        )
+        local = (
+            utc(event["_start"])
+            .replace(tzinfo=dt.UTC)
+            .astimezone(zone(event["originalStartTimeZone"]))
+        )
+        event["recurrence"] = full_shape(
+            event["recurrence"], event["originalStartTimeZone"], local.date()
         )
     elif event.get("type") == "seriesMaster":
         event["type"] = "singleInstance"

@@ -117,3 +117,31 @@ def occurrences(
             if begin + duration <= window[0]:
                 continue
         yield begin, begin + duration
+
+
+def full_shape(recurrence: dict[str, Any], time_zone: str, local_start: dt.date) -> dict[str, Any]:
+    """The recurrence as Graph echoes it: every pattern and range property present, Graph's
+    defaults where none was given, day names lowercase."""
+    pattern = recurrence.get("pattern") or {}
+    range_ = recurrence.get("range") or {}
+    range_type = range_.get("type") or "noEnd"
+    return {
+        "pattern": {
+            "type": pattern.get("type"),
+            "interval": int(pattern.get("interval") or 1),
+            "month": int(pattern.get("month") or 0),
+            "dayOfMonth": int(pattern.get("dayOfMonth") or 0),
+            "daysOfWeek": [str(d).lower() for d in pattern.get("daysOfWeek") or []],
+            "firstDayOfWeek": str(pattern.get("firstDayOfWeek") or "sunday").lower(),
+            "index": str(pattern.get("index") or "first").lower(),
+        },
+        "range": {
+            "type": range_type,
+            "startDate": range_.get("startDate") or local_start.isoformat(),
+            "endDate": range_.get("endDate") if range_type == "endDate" else "0001-01-01",
+            "recurrenceTimeZone": range_.get("recurrenceTimeZone") or time_zone,
+            "numberOfOccurrences": int(range_.get("numberOfOccurrences") or 0)
+            if range_type == "numbered"
+            else 0,
+        },
+    }

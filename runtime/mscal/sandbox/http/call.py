@@ -13,6 +13,7 @@ from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.domain.tenant import Tenant
 from mscal.sandbox.domain.timezones import parse_local
 from mscal.sandbox.errors import bad_request
+from mscal.sandbox.http.bodies import action_body, entity_body
 from mscal.sandbox.http.envelope import raw_path
 from mscal.sandbox.identity.model import Principal
 
@@ -33,6 +34,12 @@ class Call:
     params: dict[str, str] = field(default_factory=dict)  # {name} segments of the route
     args: dict[str, str] = field(default_factory=dict)  # arguments of a function segment
 
+    def arg(self, name: str) -> str | None:
+        """A function's argument; names are case-insensitive, as at Graph
+        (`reminderView(startDateTime=…)` as the docs write it, or `StartDateTime`)."""
+        wanted = name.lower()
+        return next((v for k, v in self.args.items() if k.lower() == wanted), None)
+
     @property
     def method(self) -> str:
         return self.request.method
@@ -41,12 +48,18 @@ class Call:
         """The path after /v1.0, as sent (still percent-encoded)."""
         return raw_path(self.request).removeprefix("/v1.0")
 
-    def json(self, *, required: bool = True) -> dict[str, Any]:
+    def json(
+        self, *, required: bool = True, entity: str | None = None, action: str | None = None
+    ) -> dict[str, Any]:
+        """The body as a JSON object; read as Graph reads an `entity` type's body or an
+        `action`'s parameters when named (see `bodies.py`)."""
+        if action is not None:
+            return action_body(self.body, action)
         if self.body is None and not required:
             return {}
         if not isinstance(self.body, dict):
             raise bad_request("Empty Payload. JSON content expected.", "BadRequest")
-        return self.body
+        return self.body if entity is None else entity_body(self.body, entity)
 
     @property
     def calendar_id(self) -> str | None:

@@ -135,6 +135,7 @@ class GraphEndpoint:
             page_size=page_size,
         )
         _check_scope(call)
+        odata.check_options(call.query)
         match = self.table.resolve(request.method, owner.kind, rest)
         call.params, call.args = match.params, match.args
         response = match.answer(call)

@@ -261,3 +261,24 @@ def int_option(value: str | None, name: str, *, minimum: int = 0) -> int | None:
     if number < minimum:
         raise bad_request(f"Invalid value '{value}' for query option {name}.", "BadRequest")
     return number
+
+
+def bool_option(value: str | None, name: str) -> bool:
+    """`$count`: true or false (any case); anything else is Graph's 400."""
+    if value is None:
+        return False
+    if value.lower() not in {"true", "false"}:
+        raise bad_request(
+            f"Invalid value '{value}' for {name} query option found. "
+            "Valid values are 'true' or 'false'.",
+            "BadRequest",
+        )
+    return value.lower() == "true"
+
+
+def check_options(query: dict[str, str]) -> None:
+    """Malformed system query options are refused on every path, as Graph's OData layer does
+    before any handler runs."""
+    bool_option(query.get("$count"), "$count")
+    int_option(query.get("$top"), "$top")
+    int_option(query.get("$skip"), "$skip")

@@ -20,6 +20,17 @@ def metadata(call: Call, fragment: str) -> str:
     return f"{call.base}/$metadata#{fragment}"
 
 
+def selected(call: Call) -> list[str]:
+    """The properties `$select` names (none: all)."""
+    return [f.strip() for f in call.query.get("$select", "").split(",") if f.strip()]
+
+
+def _context(call: Call, name: str, fields: list[str]) -> str:
+    # Graph names the selection in the context: users('…')/events(subject,start).
+    selection = f"({','.join(fields)})" if fields else ""
+    return f"{call.owner.path}/{name}{selection}"
+
+
 def presented(call: Call, doc: dict[str, Any]) -> dict[str, Any]:
     return present(doc, call.time_zone, call.body_type)
 
@@ -51,9 +62,9 @@ def collection(call: Call, name: str, docs: list[dict[str, Any]], *, raw: bool =
             pairs = [index[id(u)] for u in order]
         total = len(pairs)
         page = [p[1] for p in pairs[skip : skip + size]]
-    fields = [f for f in call.query.get("$select", "").split(",") if f]
-    body: dict[str, Any] = {"@odata.context": metadata(call, f"{call.owner.path}/{name}")}
-    if call.query.get("$count", "").lower() == "true":
+    fields = selected(call)
+    body: dict[str, Any] = {"@odata.context": metadata(call, _context(call, name, fields))}
+    if odata.bool_option(call.query.get("$count"), "$count"):
         body["@odata.count"] = total
     body["value"] = [odata.select(item, fields) for item in page]
     if skip + size < total:
@@ -64,9 +75,9 @@ def collection(call: Call, name: str, docs: list[dict[str, Any]], *, raw: bool =
 
 
 def entity(call: Call, name: str, doc: dict[str, Any], status: int = 200) -> Response:
-    fields = [f for f in call.query.get("$select", "").split(",") if f]
+    fields = selected(call)
     body = {
-        "@odata.context": metadata(call, f"{call.owner.path}/{name}/$entity"),
+        "@odata.context": metadata(call, f"{_context(call, name, fields)}/$entity"),
         **odata.select(presented(call, doc), fields),
     }
     return JSONResponse(body, status_code=status)

@@ -31,7 +31,8 @@ Guard = Callable[[Call], None]
 MAILBOXES = frozenset({"user", "group"})
 EVERYONE = frozenset({"user", "group", "tenant"})
 _FUNCTION = re.compile(r"^(\w+)\((.*)\)$")
-_ARGUMENT = re.compile(r"(\w+)='((?:[^']|'')*)'")
+# Name='value', or an enum literal with its type: Name=microsoft.graph.timeZoneStandard'Iana'.
+_ARGUMENT = re.compile(r"(\w+)\s*=\s*(?:[A-Za-z_][\w.]*)?'((?:[^']|'')*)'")
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ def list_attachments(call: Call) -> Response:
 
 
 def add_attachment(call: Call) -> Response:
-    added = call.tenant.attachments.add(call.owner, call.params["event"], call.json())
-    return JSONResponse(added, status_code=201)
+    event = call.params["event"]
+    added = call.tenant.attachments.add(call.owner, event, call.json(entity="attachment"))
+    context = metadata(call, f"{call.owner.path}/events('{event}')/attachments/$entity")
+    return JSONResponse({"@odata.context": context, **added}, status_code=201)
 
 
 def get_attachment(call: Call) -> Response:
@@ -38,7 +40,7 @@ def delete_attachment(call: Call) -> Response:
 
 def create_upload_session(call: Call) -> Response:
     token, session = call.tenant.attachments.create_session(
-        call.owner, call.params["event"], call.json()
+        call.owner, call.params["event"], call.json(action="createUploadSession")
     )
     url = call.request.url
     # The upload URL is on another host name, as Graph's is: it carries its own

@@ -17,7 +17,9 @@ def list_calendar_groups(call: Call) -> Response:
 
 
 def create_calendar_group(call: Call) -> Response:
-    group = call.tenant.calendars.create_calendar_group(call.owner, call.json())
+    group = call.tenant.calendars.create_calendar_group(
+        call.owner, call.json(entity="calendarGroup")
+    )
     return created(call, "calendarGroups", group)
 
 
@@ -28,7 +30,7 @@ def get_calendar_group(call: Call) -> Response:
 
 def update_calendar_group(call: Call) -> Response:
     group = call.tenant.calendars.update_calendar_group(
-        call.owner, call.params["group"], call.json()
+        call.owner, call.params["group"], call.json(entity="calendarGroup")
     )
     return entity(call, "calendarGroups", group)
 
@@ -48,7 +50,7 @@ def list_calendars(call: Call) -> Response:
 
 def create_calendar(call: Call) -> Response:
     calendar = call.tenant.calendars.create_calendar(
-        call.owner, call.json(), call.params.get("group")
+        call.owner, call.json(entity="calendar"), call.params.get("group")
     )
     return created(call, "calendars", calendar)
 
@@ -59,7 +61,9 @@ def get_calendar(call: Call) -> Response:
 
 def update_calendar(call: Call) -> Response:
     calendar_id = call.calendar_id
-    calendar = call.tenant.calendars.update_calendar(call.owner, calendar_id, call.json())
+    calendar = call.tenant.calendars.update_calendar(
+        call.owner, calendar_id, call.json(entity="calendar")
+    )
     return entity(call, "calendars", calendar)
 
 
@@ -80,7 +84,8 @@ def list_permissions(call: Call) -> Response:
 def create_permission(call: Call) -> Response:
     calendar = call.calendar()
     return JSONResponse(
-        call.tenant.sharing.create(call.owner, calendar, call.json()), status_code=201
+        call.tenant.sharing.create(call.owner, calendar, call.json(entity="calendarPermission")),
+        status_code=201,
     )
 
 
@@ -94,7 +99,7 @@ def get_permission(call: Call) -> Response:
 def update_permission(call: Call) -> Response:
     calendar = call.calendar()
     permission = call.tenant.sharing.update(
-        call.owner, calendar, call.params["permission"], call.json()
+        call.owner, calendar, call.params["permission"], call.json(entity="calendarPermission")
     )
     return JSONResponse(permission)
 
@@ -106,7 +111,7 @@ def delete_permission(call: Call) -> Response:
 
 
 def allowed_sharing_roles(call: Call) -> Response:
-    return JSONResponse({"value": call.tenant.sharing.allowed_roles(call.args.get("User", ""))})
+    return JSONResponse({"value": call.tenant.sharing.allowed_roles(call.arg("User") or "")})
 
 
 GROUP_ROUTES = [

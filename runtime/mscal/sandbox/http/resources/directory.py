@@ -55,12 +55,13 @@ def list_categories(call: Call) -> Response:
 
 def create_category(call: Call) -> Response:
     return JSONResponse(
-        call.tenant.lookups.create_category(call.owner, call.json()), status_code=201
+        call.tenant.lookups.create_category(call.owner, call.json(entity="outlookCategory")),
+        status_code=201,
     )
 
 
 def list_time_zones(call: Call) -> Response:
-    zones = call.tenant.lookups.time_zones(call.args.get("TimeZoneStandard"))
+    zones = call.tenant.lookups.time_zones(call.arg("TimeZoneStandard"))
     return collection(call, "supportedTimeZones", zones, raw=True)
 
 
@@ -72,4 +73,6 @@ ROUTES = [
     Route("GET", "outlook/masterCategories", list_categories),
     Route("POST", "outlook/masterCategories", create_category),
     Route("GET", "outlook/supportedTimeZones(...)", list_time_zones, unknown_otherwise=1),
+    # Graph also answers the function without parentheses.
+    Route("GET", "outlook/supportedTimeZones", list_time_zones, unknown_otherwise=1),
 ]

@@ -29,7 +29,9 @@ def list_events(call: Call) -> Response:
 def create_event(call: Call) -> Response:
     calendar_id = call.calendar_id
     # A repeated transactionId answers with the event it first created.
-    event, _created = call.tenant.events.create_event(call.owner, calendar_id, call.json())
+    event, _created = call.tenant.events.create_event(
+        call.owner, calendar_id, call.json(entity="event")
+    )
     return created(call, "events", event)
 
 
@@ -38,7 +40,9 @@ def get_event(call: Call) -> Response:
 
 
 def update_event(call: Call) -> Response:
-    event = call.tenant.events.update_event(call.owner, call.params["event"], call.json())
+    event = call.tenant.events.update_event(
+        call.owner, call.params["event"], call.json(entity="event")
+    )
     return entity(call, "events", event)
 
 
@@ -48,7 +52,7 @@ def delete_event(call: Call) -> Response:
 
 
 def permanently_delete_event(call: Call) -> Response:
-    call.json(required=False)  # an action's body, if any, must be a JSON object
+    call.json(action="permanentDelete")
     call.tenant.events.delete_event(call.owner, call.params["event"])
     return empty(204)
 

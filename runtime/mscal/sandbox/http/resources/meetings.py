@@ -13,9 +13,9 @@ from mscal.sandbox.http.responses import collection, empty, metadata
 from mscal.sandbox.http.routing import Handler, Route
 
 
-def _respond(response: str) -> Handler:
+def _respond(action: str, response: str) -> Handler:
     def respond(call: Call) -> Response:
-        body = call.json(required=False)
+        body = call.json(action=action)
         call.tenant.meetings.respond(call.owner, call.params["event"], response, body)
         return empty(202)
 
@@ -23,25 +23,25 @@ def _respond(response: str) -> Handler:
 
 
 def cancel(call: Call) -> Response:
-    call.json(required=False)
+    call.json(action="cancel")
     call.tenant.meetings.cancel(call.owner, call.params["event"])
     return empty(202)
 
 
 def forward(call: Call) -> Response:
-    body = call.json(required=False)
+    body = call.json(action="forward")
     call.tenant.meetings.forward(call.owner, call.params["event"], body)
     return empty(202)
 
 
 def dismiss_reminder(call: Call) -> Response:
-    call.json(required=False)
+    call.json(action="dismissReminder")
     call.tenant.reminders.set_reminder(call.owner, call.params["event"], snooze_until=None)
     return empty(200)
 
 
 def snooze_reminder(call: Call) -> Response:
-    when = call.json(required=False).get("newReminderTime")
+    when = call.json(action="snoozeReminder").get("newReminderTime")
     if not isinstance(when, dict) or not when.get("dateTime"):
         raise bad_request("newReminderTime is required.", "ErrorInvalidParameter")
     until = to_utc(str(when["dateTime"]), when.get("timeZone"))
@@ -50,26 +50,27 @@ def snooze_reminder(call: Call) -> Response:
 
 
 def reminder_view(call: Call) -> Response:
-    try:
-        start = to_utc(call.args["StartDateTime"], "UTC")
-        end = to_utc(call.args["EndDateTime"], "UTC")
-    except KeyError:
+    first, last = call.arg("StartDateTime"), call.arg("EndDateTime")
+    if first is None or last is None:
         raise bad_request(
             "reminderView needs StartDateTime and EndDateTime.", "ErrorInvalidParameter"
-        ) from None
+        )
+    start, end = to_utc(first, "UTC"), to_utc(last, "UTC")
     reminders = call.tenant.reminders.reminders(call.owner, start, end)
     return collection(call, "reminders", reminders, raw=True)
 
 
 def find_meeting_times(call: Call) -> Response:
-    result = call.tenant.scheduling.find_meeting_times(call.owner, call.json())
+    result = call.tenant.scheduling.find_meeting_times(
+        call.owner, call.json(action="findMeetingTimes")
+    )
     return JSONResponse(
         {"@odata.context": metadata(call, "microsoft.graph.meetingTimeSuggestionsResult"), **result}
     )
 
 
 def get_schedule(call: Call) -> Response:
-    value = call.tenant.scheduling.get_schedule(call.json())
+    value = call.tenant.scheduling.get_schedule(call.json(action="getSchedule"))
     return JSONResponse(
         {
             "@odata.context": metadata(call, "Collection(microsoft.graph.scheduleInformation)"),
@@ -87,7 +88,10 @@ OWNER_ROUTES = [
 CALENDAR_ROUTES = [Route("POST", "getSchedule", get_schedule, unknown_otherwise=0)]
 # Under the owner (/me/events/...) and under any calendar.
 EVENT_ROUTES = [
-    *(Route("POST", f"events/{{event}}/{action}", _respond(r)) for action, r in RESPONSES.items()),
+    *(
+        Route("POST", f"events/{{event}}/{action}", _respond(action, r))
+        for action, r in RESPONSES.items()
+    ),
     Route("POST", "events/{event}/cancel", cancel),
     Route("POST", "events/{event}/forward", forward),
     Route("POST", "events/{event}/dismissReminder", dismiss_reminder),
