@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     print(figures.report())
     for line in figures.server_errors[:50]:
         print("  ", line)
+    for line in figures.schemathesis_errors[:20]:
+        print("   schemathesis:", line[:300])
     return 1 if figures.server_errors else 0
 
 
