@@ -4,11 +4,11 @@ by the renderers (`render.py`, `plain.py`) and the analysis, which parses with t
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
+from mscal.idempotency import new_uuid
 from mscal.templates.errors import TemplateRenderError
 
 
@@ -63,12 +63,9 @@ def _resource_of(scopes: Iterable[Any] | str | None) -> str | None:
     return None
 
 
-def _new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
-# Functions spec templates may call (e.g. a client-chosen id that makes a create safe to retry).
-GLOBALS: dict[str, Callable[..., Any]] = {"uuid": _new_uuid}
+# Functions spec templates may call (e.g. a client-chosen id that makes a create safe to retry;
+# the same id when a job runner runs the call again under `idempotency_key`).
+GLOBALS: dict[str, Callable[..., Any]] = {"uuid": new_uuid}
 
 # The filters spec templates may use, in every environment that reads them.
 FILTERS: dict[str, Callable[..., Any]] = {
