@@ -13,12 +13,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.state.celery_app import app
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class CeleryWorkers:
     def __init__(
-        self, redis_url: str, store_url: str, *, workers: int, threads: int
+        self, redis_url: str, store_url: str, *, workers: int, threads: int, prefetch: int = 1
     ) -> None:
         base = redis_url.rsplit("/", 1)[0]
         self.env = {
@@ -27,12 +29,11 @@ class CeleryWorkers:
             "MSCAL_TEST_BROKER": f"{base}/1",
             "MSCAL_TEST_BACKEND": f"{base}/2",
         }
+        self.store_url = store_url
         self.queue = f"mscal-{uuid.uuid4().hex[:8]}"
-        self.count, self.threads = workers, threads
+        self.count, self.threads, self.prefetch = workers, threads, prefetch
         self.processes: list[subprocess.Popen[bytes]] = []
         os.environ.update({k: self.env[k] for k in ("MSCAL_TEST_BROKER", "MSCAL_TEST_BACKEND")})
-        from tests.state.celery_app import app
-
         app.conf.update(broker_url=self.env["MSCAL_TEST_BROKER"])
         app.conf.update(result_backend=self.env["MSCAL_TEST_BACKEND"])
         self.app = app
@@ -44,6 +45,7 @@ class CeleryWorkers:
                     [
                         sys.executable, "-m", "celery", "-A", "tests.state.celery_app",
                         "worker", "--pool", "threads", "--concurrency", str(self.threads),
+                        "--prefetch-multiplier", str(self.prefetch),
                         "--queues", self.queue, "--hostname", f"w{number}-{self.queue}@test",
                         "--without-gossip", "--without-mingle", "--without-heartbeat",
                         "--loglevel", "WARNING",
