@@ -64,10 +64,13 @@ class CeleryWorkers:
         self.__exit__(None, None, None)
         raise RuntimeError("the Celery workers did not start")
 
-    def send(self, operation: str, inputs: dict[str, Any], auth: str) -> Any:
+    def send(
+        self, operation: str, inputs: dict[str, Any], auth: str, task_id: str | None = None
+    ) -> Any:
         return self.app.send_task(
-            "mscal.run_operation", args=[operation, inputs, auth], queue=self.queue
-        )
+            "mscal.run_operation", args=[operation, inputs, auth], queue=self.queue,
+            task_id=task_id,
+        )  # fmt: skip
 
     def kill(self, number: int) -> None:
         os.kill(self.processes[number].pid, signal.SIGKILL)
