@@ -13,6 +13,7 @@ from mscal.sandbox.http.app import build_app
 from mscal.sandbox.http.faults import Faults
 from mscal.sandbox.identity.model import IdentityConfig
 from mscal.sandbox.identity.platform import Identity
+from mscal.sandbox.notifications.delivery import Notifier
 from mscal.sandbox.seed import seed_mailboxes
 from mscal.sandbox.store import Store
 
@@ -24,6 +25,12 @@ class Sandbox:
     identity: Identity
     faults: Faults
     app: Starlette
+
+    @property
+    def notifier(self) -> Notifier:
+        """Change notifications: their faults (`notifier.faults`), counts, and lifecycle."""
+        notifier: Notifier = self.app.state.notifier
+        return notifier
 
     @property
     def calendars(self) -> Tenant:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ class Store:
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        # Told of each tracked change (kind, id, owner, removed): the change notifications.
+        self.listeners: list[Callable[[str, str, str | None, bool], None]] = []
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -142,6 +144,8 @@ class Store:
             "INSERT INTO changes (kind, id, owner, parent, removed) VALUES (?, ?, ?, ?, ?)",
             (kind, doc_id, owner, parent, int(removed)),
         )
+        for listener in self.listeners:
+            listener(kind, doc_id, owner, removed)
 
     def close(self) -> None:
         with self._lock:

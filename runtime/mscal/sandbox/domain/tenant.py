@@ -22,6 +22,7 @@ from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.domain.reminders import Reminders
 from mscal.sandbox.domain.scheduling import Scheduling
 from mscal.sandbox.domain.sharing import Sharing
+from mscal.sandbox.domain.subscriptions import Subscriptions
 from mscal.sandbox.store import Store
 
 
@@ -38,6 +39,7 @@ class Tenant:
     attachments: Attachments
     sharing: Sharing
     lookups: Lookups
+    subscriptions: Subscriptions
 
     @classmethod
     def open(cls, store: Store, *, strict: bool = False, domain: str = DOMAIN) -> Tenant:
@@ -58,6 +60,7 @@ class Tenant:
             attachments=Attachments(store, events),
             sharing=Sharing(store, directory),
             lookups=Lookups(store),
+            subscriptions=Subscriptions(store, directory),
         )
 
     # -- entry points for scripts ------------------------------------------------------------

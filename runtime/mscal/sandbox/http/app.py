@@ -15,9 +15,11 @@ from mscal.sandbox.http.envelope import no_route
 from mscal.sandbox.http.faults import Faults
 from mscal.sandbox.http.graph import GraphEndpoint
 from mscal.sandbox.http.identity import IdentityEndpoints
+from mscal.sandbox.http.notification_admin import NotificationAdmin
 from mscal.sandbox.http.resources.attachments import UploadEndpoint
 from mscal.sandbox.http.resources.table import graph_table
 from mscal.sandbox.identity.platform import Identity
+from mscal.sandbox.notifications.delivery import Notifier
 
 # Every method reaches the handlers, so one Graph does not serve on a path is a 405 in Graph's
 # envelope with an `Allow` header (never the web framework's plain-text answer).
@@ -25,6 +27,8 @@ _METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "TRACE"]
 
 
 def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
+    notifier = Notifier(tenant.store, tenant.subscriptions)
+    tenant.subscriptions.on_added.append(notifier.enable)
     batch = BatchEndpoint(identity, faults)
     graph = GraphEndpoint(tenant, identity, faults, graph_table())
     upload = UploadEndpoint(tenant.attachments)
@@ -37,8 +41,10 @@ def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
             *DeviceLoginEndpoints(identity).routes(),
             Route("/upload/{token}", upload.endpoint, methods=_METHODS),
             *AdminEndpoints(faults, identity, tenant.delta).routes(),
+            *NotificationAdmin(notifier, tenant.subscriptions).routes(),
             Route("/{path:path}", no_route, methods=_METHODS),
         ]
     )
     batch.app = app  # a batch's inner requests go through this same app
+    app.state.notifier = notifier
     return app

@@ -77,6 +77,9 @@ class GraphEndpoint:
             raise bad_request("Invalid request.", "BadRequest")
         if segments[0] == "organization":
             return Owner("tenant", "organization", "", "Organization"), segments
+        if segments[0] == "subscriptions":
+            # An app's subscriptions are the tenant's, not a mailbox's.
+            return Owner("tenant", "subscriptions", "", "Organization"), segments
         if segments[0] == "places":
             # Places belong to the organization; the tenant stands in as their owner.
             return Owner("tenant", "places", "", "Organization"), segments

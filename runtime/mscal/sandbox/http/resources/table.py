@@ -7,7 +7,14 @@ names one; existing, for what lies under it)."""
 from __future__ import annotations
 
 from mscal.sandbox.http.call import Call
-from mscal.sandbox.http.resources import attachments, calendars, directory, events, meetings
+from mscal.sandbox.http.resources import (
+    attachments,
+    calendars,
+    directory,
+    events,
+    meetings,
+    subscriptions,
+)
 from mscal.sandbox.http.routing import Route, RouteTable, mount
 
 USERS = frozenset({"user"})
@@ -43,6 +50,7 @@ def existing(call: Call) -> None:
 def graph_routes() -> list[Route]:
     routes = [
         *directory.ROUTES,
+        *subscriptions.ROUTES,
         *calendars.GROUP_ROUTES,
         *calendars.CALENDARS_ROUTES,
         *meetings.OWNER_ROUTES,

@@ -1,0 +1,1 @@
+"""Change notifications: the validation handshake, deliveries with retries, lifecycle events."""
