@@ -47,9 +47,19 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> N
         "--interval",
         metavar="SECONDS",
         type=float,
-        help=f"seconds between rounds (default: {POLL_INTERVAL:g})",
+        help=f"seconds between rounds (default: {POLL_INTERVAL:g}; with --webhook, the "
+        "spec's safety round)",
     )
     watch.add_argument("--once", action="store_true", help="run one round and exit")
+    watch.add_argument(
+        "--webhook",
+        metavar="PUBLIC_URL",
+        help="keep a subscription notifying this URL (it must reach --listen); a round runs "
+        "when notified",
+    )
+    watch.add_argument(
+        "--listen", metavar="HOST:PORT", help="with --webhook: where to receive notifications"
+    )
     watch.add_argument(
         "--emit-existing",
         action="store_true",
@@ -78,6 +88,8 @@ def watch_command(connector: Connector, args: argparse.Namespace) -> int:
     inputs = read_inputs(args.input, args.set, described["input_schema"])
     if args.interval is not None and not args.interval > 0:
         raise UsageError("--interval: must be a number of seconds above 0")
+    if bool(args.webhook) != bool(args.listen):
+        raise UsageError("--webhook PUBLIC_URL and --listen HOST:PORT go together")
     tokens, base_url = connection(connector, args)
     trigger = connector.trigger(
         args.trigger, inputs, auth=tokens, base_url=base_url, emit_existing=args.emit_existing
@@ -97,6 +109,11 @@ def watch_command(connector: Connector, args: argparse.Namespace) -> int:
             watch.run(once=True)
             return 0
         _stop_on_signals(watch)
+        if args.webhook:
+            # Imported here: only webhook mode needs the listener and its web server.
+            from mscal.cli.webhook import run_webhook  # noqa: PLC0415
+
+            return run_webhook(watch, args.webhook, args.listen, args.interval)
         watch.run()
     return 0
 

@@ -8,7 +8,6 @@ database row) implements the same two methods.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Callable
@@ -33,14 +32,14 @@ class MemoryStateStore:
     """States in a dict: for tests and for a builder that keeps them elsewhere itself."""
 
     def __init__(self) -> None:
-        self.states: dict[str, dict[str, Any]] = {}
+        self.states: dict[str, str] = {}  # as JSON: what is saved is what a file would hold
 
     def load(self, key: str) -> dict[str, Any] | None:
         state = self.states.get(key)
-        return copy.deepcopy(state) if state is not None else None
+        return json.loads(state) if state is not None else None
 
     def save(self, key: str, state: dict[str, Any]) -> None:
-        self.states[key] = copy.deepcopy(state)
+        self.states[key] = json.dumps(state)
 
 
 class FileStateStore:

@@ -10,7 +10,6 @@ sees the same changes again: nothing is lost.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
@@ -97,7 +96,9 @@ class Trigger:
         if session is None:
             with self.session() as own:
                 return self.poll(state, session=own)
-        new = copy.deepcopy(dict(state)) if state else self.fresh_state()
+        # A copy (through JSON: several times faster than deepcopy on a big state), so a step
+        # that fails leaves the caller's state as it was.
+        new = json.loads(json.dumps(state)) if state else self.fresh_state()
         mirror = Mirror(self.fields, new["events"])
         now = self.clock()
         found = self._round(session, new, mirror, now)
