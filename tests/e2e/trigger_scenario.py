@@ -32,8 +32,8 @@ KINDS = [
 Expected = Counter[tuple[str, str]]  # (event id, change) -> how many times
 
 
-def _slot(now: dt.datetime, rng: random.Random) -> dict[str, Any]:
-    start = now + dt.timedelta(hours=rng.randint(2, 20 * 24), minutes=rng.choice([0, 30]))
+def _slot(now: dt.datetime, rng: random.Random, days: int) -> dict[str, Any]:
+    start = now + dt.timedelta(hours=rng.randint(2, days * 24), minutes=rng.choice([0, 30]))
     end = start + dt.timedelta(minutes=30)
     return {
         "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
@@ -46,12 +46,14 @@ class Scenario:
     tenant: Tenant
     now: dt.datetime
     seed: int = 16
+    horizon_days: int = 20  # events start at most this far ahead (inside a trigger's window)
     rng: random.Random = field(init=False)
     singles: list[str] = field(default_factory=list)
     meetings: dict[str, str] = field(default_factory=dict)  # Adele's event -> Alex's copy
     series: list[str] = field(default_factory=list)
     occurrences: list[str] = field(default_factory=list)
     applied: Counter[str] = field(default_factory=Counter)
+    starts: dict[str, str] = field(default_factory=dict)  # event id -> its start (naive UTC)
     number: int = 0
 
     def __post_init__(self) -> None:
@@ -77,15 +79,22 @@ class Scenario:
 
     def _body(self, **extra: Any) -> dict[str, Any]:
         self.number += 1
-        return {"subject": f"Change {self.number}", **_slot(self.now, self.rng), **extra}
+        return {
+            "subject": f"Change {self.number}",
+            **_slot(self.now, self.rng, self.horizon_days),
+            **extra,
+        }
 
     def _pick(self, pool: list[str], touched: set[str]) -> str | None:
-        free = [i for i in pool if i not in touched]
+        """An event not touched in this batch and still ahead (in a moving window)."""
+        ahead = (self.now + dt.timedelta(hours=1)).replace(tzinfo=None).isoformat()
+        free = [i for i in pool if i not in touched and self.starts.get(i, ahead) >= ahead]
         return self.rng.choice(free) if free else None
 
     def _create(self, expected: Expected, touched: set[str]) -> bool:
         event, _ = self.tenant.create_event(self.alex, None, self._body())
         self.singles.append(event["id"])
+        self.starts[event["id"]] = event["_start"]
         touched.add(event["id"])
         expected[(event["id"], "created")] += 1
         return True
@@ -116,12 +125,14 @@ class Scenario:
         stored = self.tenant.store.get("event", event["id"]) or {}
         copy_id = next(c for owner, c in stored["_copies"] if owner == self.alex.key)
         self.meetings[event["id"]] = copy_id
+        self.starts[copy_id] = stored["_start"]
         touched.add(copy_id)
         expected[(copy_id, "created")] += 1
         return True
 
     def _cancel(self, expected: Expected, touched: set[str]) -> bool:
-        free = [m for m, c in self.meetings.items() if c not in touched]
+        ahead = (self.now + dt.timedelta(hours=1)).replace(tzinfo=None).isoformat()
+        free = [m for m, c in self.meetings.items() if c not in touched and self.starts[c] >= ahead]
         if not free:
             return False
         meeting = self.rng.choice(free)
@@ -143,6 +154,7 @@ class Scenario:
         master, _ = self.tenant.create_event(self.alex, None, {**body, "recurrence": recurrence})
         for occurrence in self.tenant.events.instances(self.alex, master["id"], *self._naive()):
             self.occurrences.append(occurrence["id"])
+            self.starts[occurrence["id"]] = occurrence["_start"]
             touched.add(occurrence["id"])
             expected[(occurrence["id"], "created")] += 1
         self.series.append(master["id"])

@@ -53,7 +53,11 @@ def webhook_trigger(
 ) -> Iterator[Running]:
     trigger = connector.trigger(name, {}, auth=auth, clock=clock)
     running: Running
-    watch = Watch(trigger, MemoryStateStore(), lambda cs: running.emit(cs), interval=safety_seconds)
+
+    def emit(changes: list[Change]) -> None:
+        running.emit(changes)
+
+    watch = Watch(trigger, MemoryStateStore(), emit, interval=safety_seconds)
     watch.round()  # the baseline
     mode = WebhookMode(watch)
     with BackgroundServer(mode.app) as base:  # type: ignore[arg-type]  # any ASGI app

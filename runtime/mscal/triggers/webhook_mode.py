@@ -60,6 +60,11 @@ class WebhookMode:
             self.keeper.notification_url = notification_url
         if not self.keeper.notification_url:
             raise ValueError("the notification URL is not known: pass it to start()")
+        state = self.watch.load()
+        if not state or not state.get("delta_link"):
+            # The baseline first: a change after it and before the subscription is still
+            # read by the first notified round (from the saved link), not taken as existing.
+            self.watch.round()
         self._with_state(self.keeper.ensure)
 
     def maintain(self) -> None:
@@ -71,6 +76,7 @@ class WebhookMode:
                 action = self._actions.popleft()
             if action == "reauthorize":
                 self._with_state(self.keeper.reauthorize)
+                self.watch.wake()  # a round: changes while it waited went unnotified
             elif action == "recreate":
                 self._with_state(self.keeper.create)
                 self.watch.wake()  # and resync: a round catches up on what was missed

@@ -8,6 +8,7 @@ and Graph's own repeats do; lifecycle notifications go to the lifecycleNotificat
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import random
@@ -195,7 +196,14 @@ class Notifier:
 
 
 def _created_or_updated(doc: dict[str, Any]) -> str:
-    return "created" if doc.get("createdDateTime") == doc.get("lastModifiedDateTime") else "updated"
+    """`created` for an event saved within a second of its creation (a new event is saved more
+    than once as it is made, and Graph, too, says created then updated), else `updated`."""
+    try:
+        created = dt.datetime.fromisoformat(str(doc["createdDateTime"])[:26])
+        modified = dt.datetime.fromisoformat(str(doc["lastModifiedDateTime"])[:26])
+    except (KeyError, ValueError):
+        return "updated"
+    return "created" if modified - created < dt.timedelta(seconds=1) else "updated"
 
 
 def _notification(
