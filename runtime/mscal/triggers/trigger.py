@@ -90,15 +90,24 @@ class Trigger:
     # -- one step ------------------------------------------------------------------------------
 
     def poll(
-        self, state: Mapping[str, Any] | None = None, *, session: Session | None = None
+        self,
+        state: Mapping[str, Any] | None = None,
+        *,
+        session: Session | None = None,
+        copy: bool = True,
     ) -> PollResult:
-        """One delta round from `state` (None: a first run): the changes, and the new state."""
+        """One delta round from `state` (None: a first run): the changes, and the new state.
+        `state` is left as it was (`copy=False`: it is changed in place, for a caller whose
+        state is a private copy anyway, such as one just loaded)."""
         if session is None:
             with self.session() as own:
-                return self.poll(state, session=own)
-        # A copy (through JSON: several times faster than deepcopy on a big state), so a step
-        # that fails leaves the caller's state as it was.
-        new = json.loads(json.dumps(state)) if state else self.fresh_state()
+                return self.poll(state, session=own, copy=copy)
+        if not state:
+            new = self.fresh_state()
+        elif copy:
+            new = json.loads(json.dumps(state))  # several times faster than deepcopy
+        else:
+            new = state  # type: ignore[assignment]
         mirror = Mirror(self.fields, new["events"])
         now = self.clock()
         found = self._round(session, new, mirror, now)

@@ -51,6 +51,7 @@ class Watch:
         self.emit = emit
         self.interval = interval
         self.session = session
+        self._own_session = False
         self.lock = threading.RLock()  # one round or state update at a time
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -96,7 +97,8 @@ class Watch:
                 log.info("round skipped: another worker runs %s now", self.trigger.name)
                 return []
             state = self.load()
-            result = self.trigger.poll(state, session=self.session)
+            # The state was just loaded: a private copy, changed in place.
+            result = self.trigger.poll(state, session=self.open_session(), copy=False)
             if not held.renew():
                 # The lease ended mid-round and another worker may have started from the same
                 # state: emitting now could emit twice. Its round emits these changes instead.
@@ -123,6 +125,21 @@ class Watch:
             return
         with lease(self.trigger.key, self.lease_seconds) as held:
             yield held
+
+    def open_session(self) -> Session:
+        """The session rounds use: the one given, else one opened at the first round and kept
+        (a pooled connection, not a new client and TLS context each round)."""
+        if self.session is None:
+            self.session = self.trigger.session()
+            self._own_session = True
+        return self.session
+
+    def close(self) -> None:
+        """Close the session the watch opened itself (not one it was given)."""
+        if self._own_session and self.session is not None:
+            self.session.close()
+            self.session = None
+            self._own_session = False
 
     def run(self, *, once: bool = False) -> None:
         """Rounds until `stop()`; a failed round is reported and tried again at the next one

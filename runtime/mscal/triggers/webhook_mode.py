@@ -20,7 +20,6 @@ from mscal.triggers.subscription import SubscriptionKeeper, SubscriptionSpec
 from mscal.triggers.webhook import NotificationReceiver
 
 if TYPE_CHECKING:
-    from mscal.io.session import Session
     from mscal.triggers.watch import Watch
 
 
@@ -102,12 +101,7 @@ class WebhookMode:
 
     def _with_state(self, change: Any) -> None:
         def apply(state: dict[str, Any]) -> None:
-            change(self._session(), state)
+            change(self.watch.open_session(), state)
             self._client_state = self.keeper.client_state(state)
 
         self.watch.update(apply)
-
-    def _session(self) -> Session:
-        if self.watch.session is None:
-            self.watch.session = self.watch.trigger.session()
-        return self.watch.session
