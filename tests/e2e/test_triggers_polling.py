@@ -97,3 +97,26 @@ def test_bad_inputs_name_the_field(connector: mscal.Connector, alex: mscal.Authe
     with pytest.raises(mscal.InputError) as caught:
         connector.trigger("event_created", {"colour": "red"}, auth=alex)
     assert "colour" in str(caught.value)
+
+
+def test_starting_soon_is_emitted_once_per_occurrence(
+    connector: mscal.Connector, sandbox: Sandbox, alex: mscal.Authentication
+) -> None:
+    owner = sandbox.tenant.user_owner("alex@contoso.onmicrosoft.com")
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    day = soon.strftime("%Y-%m-%d")
+    body = {
+        "subject": "Daily check-in",
+        "start": {"dateTime": soon.strftime("%Y-%m-%dT%H:%M:00"), "timeZone": "UTC"},
+        "end": {"dateTime": (soon + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:00"),
+                "timeZone": "UTC"},
+        "recurrence": {"pattern": {"type": "daily", "interval": 1},
+                       "range": {"type": "numbered", "numberOfOccurrences": 3, "startDate": day}},
+    }  # fmt: skip
+    master, _ = sandbox.tenant.create_event(owner, None, body)
+    trigger = connector.trigger("event_starting_soon", {"look_ahead_minutes": 15}, auth=alex)
+    first = trigger.poll(None)
+    found = [c for c in first.changes if c.event["subject"] == "Daily check-in"]
+    assert [c.change for c in found] == ["starting_soon"]  # today's occurrence, not the series'
+    assert found[0].event["seriesMasterId"] == master["id"]
+    assert trigger.poll(first.state).changes == []  # once
