@@ -96,3 +96,25 @@ def test_an_expired_link_resyncs_and_emits_only_what_differs(httpx2_mock: HTTPXM
     assert second.changes[1].event["subject"] == "Gone"  # the last known copy
     assert second.state["delta_link"] == LINK2
     assert [str(r.url) for r in httpx2_mock.get_requests()] == [FIRST, LINK, FIRST]
+
+
+def test_a_round_follows_its_pages_one_call_each(httpx2_mock: HTTPXMock) -> None:
+    connector = mscal.load_connector()
+    trigger = connector.trigger(
+        "event_changed",
+        {"user_id": "adele@contoso.com", "calendar_id": "c1", "window_days": 7},
+        auth=connector.authentication(access_token="t"),
+        clock=lambda: NOW,
+    )
+    page2 = LINK.replace("$deltatoken=d1", "$skiptoken=s1")
+    httpx2_mock.add_response(
+        url=FIRST, json={"value": [_event("e1", "One")], "@odata.nextLink": page2}
+    )
+    httpx2_mock.add_response(
+        url=page2, json={"value": [_event("e2", "Two")], "@odata.deltaLink": LINK}
+    )
+    result = trigger.poll(None, copy=True)
+    assert sorted(result.state["events"]) == ["e1", "e2"]
+    assert result.state["delta_link"] == LINK
+    second = httpx2_mock.get_requests()[1]
+    assert second.headers["Prefer"] == 'outlook.timezone="UTC", odata.maxpagesize=500'

@@ -32,6 +32,7 @@ class DeltaRound:
     days_input: str
     behind_days: float
     link: str
+    next_page: str
     items: str
     removed: str
     resync_error: type[GraphError]
@@ -56,6 +57,7 @@ class DeltaRound:
             days_input=str(window["days_input"]),
             behind_days=float(window["behind_days"]),
             link=str(raw["link"]),
+            next_page=str(raw["next"]),
             items=str(raw["items"]),
             removed=str(raw["removed"]),
             resync_error=resync_error,
@@ -78,17 +80,27 @@ class DeltaRound:
             self.start_input: iso(window[0]),
             self.end_input: iso(window[1]),
         }
-        return self._read(session.run(self.operation, inputs))
+        return self._pages(session, inputs)
 
     def next(
         self, session: Session, trigger_inputs: Mapping[str, Any], link: str
     ) -> tuple[list[dict[str, Any]], str | None]:
         """The round after `link`; raises `resync_error` when the link has expired."""
-        return self._read(
-            session.run(self.operation, {**self._base(trigger_inputs), self.link: link})
-        )
+        return self._pages(session, {**self._base(trigger_inputs), self.link: link})
 
-    def _read(self, result: Any) -> tuple[list[dict[str, Any]], str | None]:
-        items = result.get(self.items) or [] if isinstance(result, Mapping) else []
-        link = result.get(self.link) if isinstance(result, Mapping) else None
-        return [i for i in items if isinstance(i, dict)], link if isinstance(link, str) else None
+    def _pages(
+        self, session: Session, inputs: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Every page of a round, one call each, until the page that carries the next link."""
+        items: list[dict[str, Any]] = []
+        following = dict(self.inputs)  # a next page needs only its link and the preferences
+        while True:
+            result = session.run(self.operation, inputs)
+            if not isinstance(result, Mapping):
+                return items, None
+            items.extend(i for i in result.get(self.items) or [] if isinstance(i, dict))
+            page = result.get(self.next_page)
+            if not isinstance(page, str) or not page:
+                link = result.get(self.link)
+                return items, link if isinstance(link, str) else None
+            inputs = {**following, self.next_page: page}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from mscal.sandbox.domain.calendars import Calendars
@@ -20,6 +21,8 @@ from mscal.sandbox.domain.owners import Owner
 from mscal.sandbox.errors import GraphHTTPError, bad_request
 from mscal.sandbox.ids import encode_compound
 from mscal.sandbox.store import Store
+
+_FIRST_ROUNDS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Delta:
         self.events = events
         self.occurrences = occurrences
         self.oldest_kept = 0  # delta tokens from before this change-log position are expired
+        self._first_rounds: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
     def expire_tokens(self) -> None:
         """Expire every delta token issued so far (a later round gets 410: sync again)."""
@@ -106,9 +110,17 @@ class Delta:
         """Every item of the round, in a stable order (pages are slices of it)."""
         window = state.window
         if state.initial:
-            return [
-                {"doc": doc} for doc in self.events.calendar_view(owner, state.calendar, *window)
-            ]
+            # A first round's pages are slices of one listing, made at its first page and kept
+            # for its next pages (a big calendar would otherwise be listed again for each page).
+            key = replace(state, skip=0).encode()
+            listed = self._first_rounds.pop(key, None)
+            if listed is None:
+                view = self.events.calendar_view(owner, state.calendar, *window)
+                listed = [{"doc": doc} for doc in view]
+            self._first_rounds[key] = listed
+            while len(self._first_rounds) > _FIRST_ROUNDS_KEPT:
+                self._first_rounds.popitem(last=False)
+            return listed
         calendar = self.calendars.calendar(owner, state.calendar)["id"]
         found: list[dict[str, Any]] = []
         for event_id, removed in self.store.changes_since(
