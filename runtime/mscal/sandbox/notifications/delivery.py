@@ -73,7 +73,7 @@ class Notifier:
         self.stats: Counter[str] = Counter()
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._client = httpx2.Client(timeout=ANSWER_SECONDS, follow_redirects=False)
+        self._client: httpx2.Client | None = None  # made by the delivery thread, when needed
         self._enabled = False
         store.listeners.append(self._on_change)
 
@@ -95,6 +95,10 @@ class Notifier:
 
     @property
     def client(self) -> httpx2.Client:
+        """One client for the deliveries (made on first use: a service that never notifies
+        does not pay for a TLS context)."""
+        if self._client is None:
+            self._client = httpx2.Client(timeout=ANSWER_SECONDS, follow_redirects=False)
         return self._client
 
     def lifecycle(self, subscription: dict[str, Any], event: str) -> None:
@@ -183,7 +187,7 @@ class Notifier:
     def _deliver(self, delivery: Delivery) -> None:
         for attempt in range(RETRIES + 1):
             try:
-                answer = self._client.post(delivery.url, json=delivery.body)
+                answer = self.client.post(delivery.url, json=delivery.body)
                 if 200 <= answer.status_code < 300:
                     self.stats["delivered"] += 1
                     return
