@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, meta, nodes
-from jinja2.exceptions import TemplateAssertionError
 
 from mscal.templates.filters import FILTERS, GLOBALS
 
@@ -99,25 +98,23 @@ def _undeclared(tree: nodes.Template) -> set[str]:
     """The names a template reads from its context, as `jinja2.meta.find_undeclared_variables`
     gives them, without running the code generator when the tree binds no names."""
     every = [tree, *tree.find_all(nodes.Node)]
-    if not all(isinstance(node, _FLAT_NODES) for node in every):
+    if not all(isinstance(node, _FLAT_NODES) for node in every) or _names_unknown(every):
+        # Scoping, or an unknown filter or test: whether that fails depends on what Jinja's
+        # compiler reaches after folding constants (`none and x is colour` never reaches the
+        # test), so Jinja's own code generator answers.
         return set(meta.find_undeclared_variables(tree)) - set(_PARSER.globals)
-    _check_filters_and_tests(tree, soft=False)
     names = {n.name for n in every if isinstance(n, nodes.Name) and n.ctx == "load"}
     # `self` is bound by Jinja itself at the template's root (it names the template's blocks).
     return names - set(_PARSER.globals) - {"self"}
 
 
-def _check_filters_and_tests(node: nodes.Node, *, soft: bool) -> None:
-    """Fail on an unknown filter or test as Jinja's compiler does: everywhere except inside an
-    `{% if %}` or a conditional expression, where it only fails when it is reached."""
-    if isinstance(node, (nodes.Filter, nodes.Test)) and not soft:
-        known = _PARSER.filters if isinstance(node, nodes.Filter) else _PARSER.tests
-        if node.name not in known:
-            kind = "filter" if isinstance(node, nodes.Filter) else "test"
-            raise TemplateAssertionError(f"No {kind} named {node.name!r}.", node.lineno)
-    soft = soft or isinstance(node, (nodes.If, nodes.CondExpr))
-    for child in node.iter_child_nodes():
-        _check_filters_and_tests(child, soft=soft)
+def _names_unknown(every: list[nodes.Node]) -> bool:
+    """Whether a filter or test the environment does not know is named anywhere."""
+    return any(
+        (isinstance(n, nodes.Filter) and n.name not in _PARSER.filters)
+        or (isinstance(n, nodes.Test) and n.name not in _PARSER.tests)
+        for n in every
+    )
 
 
 class Analysis:
