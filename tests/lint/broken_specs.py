@@ -85,7 +85,15 @@ CORPUS = [
         GROUP_GET,
         GET_FORM,
         "method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{ calendar_group_id \"",
-        "request:\n      method: GET\n      path: \"{% include 'mailbox' %}/calendarGroups/{{ calendar_group_id \"",
+        # At the template itself, not at its request: key.
+        "\"{% include 'mailbox' %}/calendarGroups/{{ calendar_group_id \"",
+    ),
+    Broken(
+        "schema-accident",
+        "operations/raw.yaml",
+        "body: {description: 'The response body, parsed as JSON when it is JSON, else text.'}",
+        "body: {description: The response body, parsed as JSON when it is JSON, else text.}",
+        "parsed as JSON when it is JSON",
     ),
     Broken(
         "template-undeclared",

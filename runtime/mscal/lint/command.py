@@ -26,7 +26,10 @@ def lint_command(
     except ConnectorError as exc:
         print(f"mscal lint: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(findings, output))
+    sys.stdout.write(render(findings, output, root=path))
     errors = sum(1 for f in findings if f.severity == "error")
     print(f"{len(findings)} finding(s), {errors} error(s)", file=sys.stderr)
+    if any(f.rule == "yaml-invalid" for f in findings):
+        print("the linter could not read every file (the others were checked)", file=sys.stderr)
+        return 2
     return 1 if errors else 0

@@ -14,6 +14,7 @@ from typing import Any
 
 from mscal.connector import Connector
 from mscal.errors import ConnectorError, SpecError
+from mscal.lint.accidents import check_schema_accidents
 from mscal.lint.examples import check_examples
 from mscal.lint.hints import Describe, check_hints
 from mscal.lint.inputs import check_auth_templates, check_operation_templates
@@ -39,8 +40,8 @@ from mscal.templates.analysis import Analysis
 
 
 def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> list[Finding]:
-    """Every finding for the connector at `path` (default: the shipped one). Raises LintAbortError
-    when a file cannot be read as YAML."""
+    """Every finding for the connector at `path` (default: the shipped one). A file that cannot
+    be read as YAML is a yaml-invalid finding; the other files are still checked."""
     root = Path(path) if path is not None else default_spec_root()
     root = (root.parent if root.is_file() else root).resolve()
     # Apart from the loader's cache of the same files: these entries carry positions too.
@@ -61,7 +62,10 @@ def lint(path: str | Path | None = None, openapi: str | Path | None = None) -> l
     meta_schemas = spec_meta_schemas(default_spec_root() / "schemas")
     check_meta(report, meta_schemas, manifest, operation_files, trigger_files)
     places = _check_raw(report, manifest, operation_files)
-    connector = _runtime(report, root, manifest)
+    check_schema_accidents(report, manifest, operation_files, schema_files)
+    # The runtime cannot load a spec with a file that is not YAML: the checks that need it wait
+    # until that file is fixed; every other file's findings are in this run.
+    connector = None if report.unreadable else _runtime(report, root, manifest)
     if connector is not None:
         analysis = Analysis(connector.spec.fragments)
         _check_loaded(report, connector, analysis, places, manifest, schema_files)
@@ -138,7 +142,10 @@ def _check_loaded(
         try:
             connector.compiled(name)
         except ConnectorError as exc:
-            report.at(document, (*base, "request"), "template-syntax", f"operation {name!r}: {exc}")
+            if not report.has("template-syntax", document, f"operation {name!r}:"):
+                report.at(
+                    document, (*base, "request"), "template-syntax", f"operation {name!r}: {exc}"
+                )
             continue
         check_examples(report, document, base, connector, name, described["output_schema"])
     check_unused_schema_files(report, schema_files, referenced)

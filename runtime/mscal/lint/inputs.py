@@ -3,6 +3,7 @@ a field of the authentication form), and each input read by something."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
@@ -32,7 +33,9 @@ def check_auth_templates(report: Report, manifest: Located, analysis: Analysis) 
         try:
             unknown = analysis.names_used(template) - fields - AUTH_NAMES
         except TemplateSyntaxError as exc:
-            report.at(manifest, where, "template-syntax", f"oauth2.{key}: {exc.message}")
+            report.in_template(
+                manifest, where, exc.lineno or 1, "template-syntax", f"oauth2.{key}: {exc.message}"
+            )
             continue
         for name in sorted(unknown):
             report.at(
@@ -59,8 +62,9 @@ def check_operation_templates(
         try:
             names = analysis.names_used(template)
         except TemplateSyntaxError as exc:
-            report.at(
-                document, (*base, key), "template-syntax", f"operation {name!r}: {exc.message}"
+            where, line, message = _broken_string(analysis, template, (*base, key), exc)
+            report.in_template(
+                document, where, line, "template-syntax", f"operation {name!r}: {message}"
             )
             continue
         used |= names
@@ -80,3 +84,28 @@ def check_operation_templates(
             "input-unused",
             f"operation {name!r}: input {unused!r} is not used by the request",
         )
+
+
+def _broken_string(
+    analysis: Analysis, template: Any, keys: Keys, error: TemplateSyntaxError
+) -> tuple[Keys, int, str]:
+    """Which string of a request (a dict of templates) does not parse, and at which of its
+    lines: the finding goes there, not to the `request:` key. A fragment it includes that does
+    not parse leaves the error at `keys`."""
+    for sub, text in _strings(template, ()):
+        try:
+            analysis.facts(text)
+        except TemplateSyntaxError as exc:
+            return (*keys, *sub), exc.lineno or 1, str(exc.message)
+    return keys, 1, str(error.message)
+
+
+def _strings(value: Any, keys: Keys) -> Iterator[tuple[Keys, str]]:
+    if isinstance(value, str):
+        yield keys, value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _strings(inner, (*keys, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _strings(inner, (*keys, index))

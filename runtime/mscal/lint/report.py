@@ -31,21 +31,56 @@ class Report:
         self.findings: list[Finding] = []
         self.documents: dict[Path, Located] = {}
         self.cache = cache  # the files read with positions, kept between runs
+        self.unreadable: list[Path] = []  # files reported as yaml-invalid
 
     def at(self, document: Located, keys: Keys, rule: str, message: str) -> None:
         line, column = document.where(*keys)
         self.findings.append(Finding.make(str(document.path), line, column, rule, message))
 
     def load(self, path: Path) -> Located:
-        """Read a spec file with positions; a file that is not YAML stops the linter."""
+        """Read a spec file with positions. A file that cannot be read as YAML is reported and
+        read as empty, so the other files' findings still come in the same run."""
         try:
             document = load_located(path, self.cache)
         except YamlError as exc:
-            raise LintAbortError(
+            self.findings.append(
                 Finding.make(str(exc.path), exc.line, exc.column, "yaml-invalid", exc.message)
-            ) from None
+            )
+            self.unreadable.append(path)
+            document = Located(path, None)
         self.documents[path] = document
         return document
+
+    def in_template(
+        self, document: Located, keys: Keys, line_in_template: int, rule: str, message: str
+    ) -> None:
+        """A finding inside a template string: at the template's own line (a line of a block
+        scalar, or of a quoted string that spans lines), at its first character."""
+        line, column = document.where(*keys)
+        try:
+            lines = document.path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        start = lines[line - 1][column - 1 :] if 0 < line <= len(lines) else ""
+        label = f"{keys[-1]}:" if keys and isinstance(keys[-1], str) else None
+        if label and start.startswith(label):  # the key's place: step to its value
+            value = start[len(label) :]
+            column += len(label) + len(value) - len(value.lstrip())
+            start = value.lstrip()
+        block = start[:1] in {"|", ">"}
+        target = line + line_in_template if block else line + line_in_template - 1
+        if (block or line_in_template > 1) and 0 < target <= len(lines):
+            text = lines[target - 1]
+            line, column = target, len(text) - len(text.lstrip()) + 1
+        self.findings.append(Finding.make(str(document.path), line, column, rule, message))
+
+    def has(self, rule: str, document: Located, prefix: str) -> bool:
+        """Whether a finding of `rule` in `document` whose message starts with `prefix` is
+        already reported (one mistake, one finding)."""
+        return any(
+            f.rule == rule and f.file == str(document.path) and f.message.startswith(prefix)
+            for f in self.findings
+        )
 
     def sorted(self) -> list[Finding]:
         """Each finding once, in file, line and column order."""

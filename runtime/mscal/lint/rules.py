@@ -14,7 +14,11 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {
-    "yaml-invalid": Rule(ERROR, "fix the YAML at this position; the file was not checked further"),
+    "yaml-invalid": Rule(
+        ERROR,
+        "fix the YAML at this position; this file (and what needs the whole spec loaded) was "
+        "not checked further",
+    ),
     "meta-schema": Rule(
         ERROR, "see schemas/connector.schema.json and schemas/operations.schema.json"
     ),
@@ -25,6 +29,11 @@ RULES: dict[str, Rule] = {
     "ref-unresolved": Rule(ERROR, "point $ref at a file in schemas/ (and a #/$defs/... inside it)"),
     "schema-unused": Rule(WARNING, "reference the schema from an operation, or delete the file"),
     "schema-invalid": Rule(ERROR, "make it a valid JSON Schema (draft 2020-12)"),
+    "schema-accident": Rule(
+        ERROR,
+        "quote a text holding a comma or a colon (description: 'a, b'), or give the key a "
+        "schema ({} accepts anything)",
+    ),
     "format-unknown": Rule(
         ERROR, "use a format the validator checks: date-time, local-date-time, date or uri"
     ),

@@ -34,6 +34,8 @@ def check_meta(
         *((d, meta_schemas["operations.schema.json"]) for d in operation_files),
         *((d, meta_schemas["triggers.schema.json"]) for d in trigger_files),
     ]:
+        if document.path in report.unreadable:
+            continue  # reported as yaml-invalid; the other files are still checked
         for error in meta.errors(document.data):
             keys: Keys = tuple(error.absolute_path)
             if error.validator == "additionalProperties":
