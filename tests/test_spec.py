@@ -122,7 +122,7 @@ def test_lint_cli_exit_codes(spec_copy: Path, cli: Callable[..., CliResult]) -> 
     assert "error missing-title operation 'get_event' has no title" in result.out
 
 
-def test_a_yaml_error_stops_the_linter_with_its_position(
+def test_a_yaml_error_is_reported_with_its_position(
     spec_copy: Path, cli: Callable[..., CliResult]
 ) -> None:
     _edit(spec_copy / "connector.yaml", "name: microsoft-calendar", "name: [unclosed")
@@ -133,7 +133,7 @@ def test_a_yaml_error_stops_the_linter_with_its_position(
     assert result.out.startswith(
         f"{spec_copy / 'connector.yaml'}:{line}:7: error yaml-invalid invalid YAML"
     )
-    assert "the linter could not run" in result.err
+    assert "the linter could not read every file (the others were checked)" in result.err
 
 
 @pytest.mark.parametrize(
