@@ -15,6 +15,8 @@ from starlette.types import ASGIApp
 
 from mscal.sandbox.tls import TlsFiles
 
+GRACEFUL_SECONDS = 10
+
 
 def listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything is printed, so a busy port or an address
@@ -44,6 +46,9 @@ def _config(app: Any, tls: TlsFiles | None, **options: Any) -> uvicorn.Config:
         app,
         log_level="warning",
         access_log=False,
+        # On SIGTERM or Ctrl-C, requests in flight finish (each is bounded by the service's
+        # request time limit); past this, they are cancelled and the server stops anyway.
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
         ssl_certfile=None if tls is None else tls.cert,
         ssl_keyfile=None if tls is None else tls.key,
         **options,

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from mscal.sandbox.domain.tenant import Tenant
 from mscal.sandbox.http.app import build_app
 from mscal.sandbox.http.faults import Faults
+from mscal.sandbox.http.wire_guard import REQUEST_SECONDS
 from mscal.sandbox.identity.model import IdentityConfig
 from mscal.sandbox.identity.platform import Identity
 from mscal.sandbox.notifications.delivery import Notifier
@@ -46,6 +47,7 @@ def create_sandbox(
     clients: dict[str, str] | None = None,
     token_lifetime: int = 3600,
     faults: list[str] | None = None,
+    request_seconds: float = REQUEST_SECONDS,
 ) -> Sandbox:
     store = Store(db)
     tenant = Tenant.open(store, strict=strict)
@@ -59,7 +61,8 @@ def create_sandbox(
     fault_plan = Faults()
     for fault in faults or []:
         fault_plan.add(fault)
-    return Sandbox(store, tenant, identity, fault_plan, build_app(tenant, identity, fault_plan))
+    app = build_app(tenant, identity, fault_plan, request_seconds)
+    return Sandbox(store, tenant, identity, fault_plan, app)
 
 
 def default_db_path() -> Path:

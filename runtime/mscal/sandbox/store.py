@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -34,7 +36,7 @@ class Store:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.path))
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         if self.path != ":memory:":
@@ -59,7 +61,7 @@ class Store:
             row = self._db.execute(
                 "SELECT data FROM docs WHERE kind = ? AND id = ?", (kind, doc_id)
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return _loads(row[0]) if row else None
 
     def put(
         self,
@@ -105,7 +107,7 @@ class Store:
             args.append(parent)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [_loads(row[0]) for row in rows]
 
     def find_event_by_transaction(self, owner: str, transaction_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -114,7 +116,7 @@ class Store:
                 "AND json_extract(data, '$.transactionId') = ? LIMIT 1",
                 (owner, transaction_id),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return _loads(row[0]) if row else None
 
     def latest_change(self) -> int:
         with self._lock:
@@ -150,3 +152,38 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _private_file(path: Path) -> None:
+    """The database holds live tokens: its directory is created 0700 and the file 0600 (an
+    existing one is narrowed); SQLite gives its -wal and -shm files the database's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if extra.exists() and extra.stat().st_mode & 0o077:
+            extra.chmod(0o600)
+
+
+# Rows written before the service refused them may hold what JSON's escapes allow but UTF-8 and
+# JSON answers cannot carry: a lone surrogate, NaN or Infinity. Read back, they become U+FFFD and
+# null, so one old bad row cannot make every later read of its mailbox fail.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SUSPECT = re.compile(r"\\u[dD][89a-fA-F]|NaN|Infinity")
+
+
+def _loads(data: str) -> Any:
+    if _SUSPECT.search(data) is None:
+        return json.loads(data)
+    return _clean(json.loads(data, parse_constant=lambda _: None))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value

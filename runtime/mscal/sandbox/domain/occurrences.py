@@ -11,6 +11,7 @@ from typing import Any
 
 from mscal.sandbox.domain.documents import utc
 from mscal.sandbox.domain.recurrence import occurrences
+from mscal.sandbox.errors import GraphHTTPError
 from mscal.sandbox.ids import encode_compound
 from mscal.sandbox.store import Store
 
@@ -59,16 +60,21 @@ class Occurrences:
         """The series' occurrences that begin in or reach into `window`, cancelled ones left
         out, and edited ones wherever they were moved (callers keep those in the window)."""
         found = []
-        for begin, _end in occurrences(
-            master["recurrence"],
-            utc(master["_start"]),
-            utc(master["_end"]),
-            master.get("originalStartTimeZone"),
-            window,
-        ):
-            if master.get("_exceptions", {}).get(begin.isoformat()) == "cancelled":
-                continue
-            found.append(self.occurrence(master, begin))
+        try:
+            for begin, _end in occurrences(
+                master["recurrence"],
+                utc(master["_start"]),
+                utc(master["_end"]),
+                master.get("originalStartTimeZone"),
+                window,
+            ):
+                if master.get("_exceptions", {}).get(begin.isoformat()) == "cancelled":
+                    continue
+                found.append(self.occurrence(master, begin))
+        except (GraphHTTPError, ValueError, TypeError, KeyError, OverflowError):
+            # A series stored before its pattern was checked on write (interval -1, say): it
+            # shows no occurrences, rather than failing every view of its mailbox.
+            return found
         # An edited occurrence may have moved into the window from outside it.
         seen = {o["_original"] for o in found}
         for original, state in master.get("_exceptions", {}).items():

@@ -31,10 +31,22 @@ _FREQ: dict[str, Any] = {
 }
 # A series with no end is expanded at most this far, so a query can never run forever.
 MAX_OCCURRENCES = 100_000
+MAX_INTERVAL = 999
 
 
 def _invalid(detail: str) -> Exception:
     return bad_request(f"The recurrence is not valid: {detail}.", "ErrorPropertyValidationFailure")
+
+
+def _whole(part: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """A whole number of the pattern or range, within Graph's bounds: a series with interval 0
+    or -1 stored once would make every later view of its mailbox fail."""
+    value = part.get(name)
+    if value is None or (value == 0 and default):
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise _invalid(f"{name} must be a whole number from {low} to {high}")
+    return value
 
 
 def _days(pattern: dict[str, Any]) -> list[rrule.weekday]:
@@ -60,13 +72,13 @@ def build_rule(recurrence: dict[str, Any], local_start: dt.datetime) -> rrule.rr
         raise _invalid("range.startDate is not a date") from None
     options: dict[str, Any] = {
         "dtstart": dt.datetime.combine(start_date, local_start.time()),
-        "interval": int(pattern.get("interval") or 1),
+        "interval": _whole(pattern, "interval", 1, 1, MAX_INTERVAL),
     }
     if kind == "weekly":
         options["byweekday"] = _days(pattern) or [_DAYS[local_start.strftime("%A").lower()]]
         options["wkst"] = _DAYS[(pattern.get("firstDayOfWeek") or "sunday").lower()]
     elif kind == "absoluteMonthly":
-        options["bymonthday"] = int(pattern.get("dayOfMonth") or local_start.day)
+        options["bymonthday"] = _whole(pattern, "dayOfMonth", local_start.day, 1, 31)
     elif kind in {"relativeMonthly", "relativeYearly"}:
         days = _days(pattern)
         if not days:
@@ -74,9 +86,9 @@ def build_rule(recurrence: dict[str, Any], local_start: dt.datetime) -> rrule.rr
         options["byweekday"] = days
         options["bysetpos"] = _INDEX.get((pattern.get("index") or "first").lower(), 1)
     if kind == "absoluteYearly":
-        options["bymonthday"] = int(pattern.get("dayOfMonth") or local_start.day)
+        options["bymonthday"] = _whole(pattern, "dayOfMonth", local_start.day, 1, 31)
     if kind in {"absoluteYearly", "relativeYearly"}:
-        options["bymonth"] = int(pattern.get("month") or local_start.month)
+        options["bymonth"] = _whole(pattern, "month", local_start.month, 1, 12)
 
     range_type = range_.get("type", "noEnd")
     if range_type == "endDate":
@@ -86,10 +98,7 @@ def build_rule(recurrence: dict[str, Any], local_start: dt.datetime) -> rrule.rr
             raise _invalid("range.endDate is missing or not a date") from None
         options["until"] = dt.datetime.combine(end_date, dt.time(23, 59, 59))
     elif range_type == "numbered":
-        count = int(range_.get("numberOfOccurrences") or 0)
-        if count < 1:
-            raise _invalid("range.numberOfOccurrences must be at least 1")
-        options["count"] = count
+        options["count"] = _whole(range_, "numberOfOccurrences", 0, 1, MAX_OCCURRENCES)
     elif range_type != "noEnd":
         raise _invalid(f"range type {range_type!r}")
     return rrule.rrule(_FREQ[kind], **options)

@@ -23,7 +23,7 @@ def zone(name: object) -> dt.tzinfo:
     iana = win_tz.get(name, name)
     try:
         return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory of zones
         raise bad_request(
             f"A valid TimeZone value must be specified. The following TimeZone value is not "
             f"supported: '{name}'.",

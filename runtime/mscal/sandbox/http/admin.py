@@ -4,6 +4,7 @@ revocation, delta-token expiry) and what they read back (request counts)."""
 from __future__ import annotations
 
 import json
+import uuid
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,6 +12,7 @@ from starlette.routing import Route
 
 from mscal.sandbox.domain.delta import Delta
 from mscal.sandbox.http.faults import Faults
+from mscal.sandbox.http.wire_guard import error_body
 from mscal.sandbox.identity.platform import Identity
 
 
@@ -36,9 +38,7 @@ class AdminEndpoints:
         try:
             self.faults.add(str((await request.json())["fault"]))
         except (ValueError, KeyError, TypeError) as exc:
-            return JSONResponse(
-                {"error": {"code": "BadRequest", "message": str(exc)}}, status_code=400
-            )
+            return _bad_request(request, str(exc))
         return Response(status_code=204)
 
     async def expire_delta_tokens(self, request: Request) -> Response:
@@ -49,7 +49,15 @@ class AdminEndpoints:
     async def revoke_tokens(self, request: Request) -> Response:
         """Revoke tokens (all, or a user's with {"user": "..."}), as a password reset would."""
         raw = await request.body()
-        user = json.loads(raw).get("user") if raw else None
+        try:
+            given = json.loads(raw) if raw else {}
+        except ValueError:
+            given = None
+        user = given.get("user") if isinstance(given, dict) else None
+        if given is None or not isinstance(given, dict) or not isinstance(user, str | None):
+            return _bad_request(
+                request, 'Expected no body, or {"user": "<id or userPrincipalName>"}.'
+            )
         return JSONResponse({"revoked": self.identity.revoke_all(user)})
 
     async def stats(self, request: Request) -> Response:
@@ -63,3 +71,16 @@ class AdminEndpoints:
                 "token_requests": dict(self.identity.grants),
             }
         )
+
+
+def _bad_request(request: Request, message: str) -> Response:
+    request_id = str(uuid.uuid4())
+    body = error_body(
+        request.url.path,
+        400,
+        "BadRequest",
+        message,
+        request_id,
+        request.headers.get("client-request-id"),
+    )
+    return JSONResponse(body, status_code=400)

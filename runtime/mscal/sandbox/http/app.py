@@ -4,6 +4,7 @@ sessions and the /_sandbox administration, as one Starlette route list."""
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from mscal.sandbox.domain.tenant import Tenant
@@ -18,6 +19,7 @@ from mscal.sandbox.http.identity import IdentityEndpoints
 from mscal.sandbox.http.notification_admin import NotificationAdmin
 from mscal.sandbox.http.resources.attachments import UploadEndpoint
 from mscal.sandbox.http.resources.table import graph_table
+from mscal.sandbox.http.wire_guard import REQUEST_SECONDS, WireGuard
 from mscal.sandbox.identity.platform import Identity
 from mscal.sandbox.notifications.delivery import Notifier
 
@@ -26,7 +28,9 @@ from mscal.sandbox.notifications.delivery import Notifier
 _METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "TRACE"]
 
 
-def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
+def build_app(
+    tenant: Tenant, identity: Identity, faults: Faults, request_seconds: float = REQUEST_SECONDS
+) -> Starlette:
     notifier = Notifier(tenant.store, tenant.subscriptions)
     tenant.subscriptions.on_added.append(notifier.enable)
     batch = BatchEndpoint(identity, faults)
@@ -43,7 +47,9 @@ def build_app(tenant: Tenant, identity: Identity, faults: Faults) -> Starlette:
             *AdminEndpoints(faults, identity, tenant.delta).routes(),
             *NotificationAdmin(notifier, tenant.subscriptions).routes(),
             Route("/{path:path}", no_route, methods=_METHODS),
-        ]
+        ],
+        # Body size, strict JSON, the time limit and Graph's envelope for every answer.
+        middleware=[Middleware(WireGuard, request_seconds=request_seconds)],
     )
     batch.app = app  # a batch's inner requests go through this same app
     app.state.notifier = notifier

@@ -18,6 +18,7 @@ from mscal.sandbox.http.faults import FAULT_HEADER, Faults
 from mscal.sandbox.identity.platform import Identity
 
 MAX_REQUESTS = 20
+_BATCH_URLS = {"/$batch", "/%24batch"}
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 _PASSED_ON = ("authorization", "client-request-id")
 # Marks a request as one from inside a batch (no network round trip of its own).
@@ -80,6 +81,13 @@ def _validate(payload: Any) -> list[dict[str, Any]]:
             raise bad_request(
                 "A batch request url is relative to the version, e.g. /me/events.", "BadRequest"
             )
+        if str(item["url"]).split("?", 1)[0].rstrip("/").lower() in _BATCH_URLS:
+            # Graph batches are one level deep: a batch inside a batch is refused.
+            raise bad_request("Nested batch requests are not supported.", "BadRequest")
+        if not isinstance(item.get("dependsOn") or [], list):
+            raise bad_request(
+                f"The dependsOn of request '{item['id']}' must be an array of ids.", "BadRequest"
+            )
         if "body" in item and not isinstance(item.get("headers"), dict):
             raise bad_request(
                 "A batch request with a body needs a Content-Type header.", "BadRequest"
@@ -92,7 +100,29 @@ def _validate(payload: Any) -> list[dict[str, Any]]:
                     f"Request '{item['id']}' depends on unknown request '{dependency}'.",
                     "BadRequest",
                 )
+    _check_acyclic(requests)
     return requests
+
+
+def _check_acyclic(requests: list[dict[str, Any]]) -> None:
+    """A request that depends on itself, or a cycle of them, would wait forever: refused.
+    Kahn's order: what is left once every request with no unmet dependency is taken is a cycle."""
+    waiting = {str(r["id"]): {str(d) for d in r.get("dependsOn") or []} for r in requests}
+    ready = [name for name, needs in waiting.items() if not needs]
+    while ready:
+        done = ready.pop()
+        del waiting[done]
+        for name, needs in waiting.items():
+            if done in needs:
+                needs.discard(done)
+                if not needs:
+                    ready.append(name)
+    if waiting:
+        raise bad_request(
+            f"The dependsOn of request '{min(waiting)}' forms a cycle; a request can only "
+            "depend on requests that do not depend on it.",
+            "BadRequest",
+        )
 
 
 async def run_batch(

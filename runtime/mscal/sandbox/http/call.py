@@ -17,6 +17,9 @@ from mscal.sandbox.http.bodies import action_body, entity_body
 from mscal.sandbox.http.envelope import raw_path
 from mscal.sandbox.identity.model import Principal
 
+# The longest calendar view, instances or delta window the local service expands (5 years).
+MAX_VIEW_SPAN = dt.timedelta(days=1826)
+
 
 @dataclass
 class Call:
@@ -87,4 +90,12 @@ class Call:
             if value.tzinfo is not None:
                 value = value.astimezone(dt.UTC).replace(tzinfo=None)
             bounds.append(value)
+        if bounds[1] - bounds[0] > MAX_VIEW_SPAN:
+            # A view is expanded in memory (every occurrence of every series in it): one view
+            # from year 1 to 9999 would hold the service for everyone.
+            raise bad_request(
+                f"The time window between StartDateTime and EndDateTime is limited to "
+                f"{MAX_VIEW_SPAN.days} days.",
+                "ErrorInvalidParameter",
+            )
         return bounds[0], bounds[1]

@@ -14,8 +14,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mscal.sandbox.errors import GraphHTTPError, bad_request, not_found
+from mscal.sandbox.http.wire_guard import error_body
 
 _log = logging.getLogger("mscal.sandbox")
+# What a request's values make domain code raise: answered 400, never 500.
+_FROM_INPUT = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+)
 # What Graph's OData layer puts on every JSON answer.
 GRAPH_JSON = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
@@ -41,6 +53,11 @@ async def answer(request: Request, handle: Callable[[], Awaitable[Response]]) ->
         response = await handle()
     except GraphHTTPError as exc:
         response = _error(exc, request, request_id, client_request_id)
+    except _FROM_INPUT as exc:
+        # What a request's values make the domain code raise (a wrong type, a date past 9999,
+        # a filter nested too deep, an unknown time zone): the request's fault, so a 400.
+        error = GraphHTTPError(400, "BadRequest", f"The request is invalid ({type(exc).__name__}).")
+        response = _error(error, request, request_id, client_request_id)
     except Exception as exc:
         # The caller gets Graph's envelope; the service's own log keeps the trace to fix it.
         _log.exception("unexpected error answering %s %s", request.method, request.url.path)
@@ -75,6 +92,17 @@ def _now() -> str:
 
 async def no_route(request: Request) -> Response:
     """Anything outside /v1.0, the identity platform, uploads and /_sandbox."""
+    if "/oauth2/" in request.url.path:
+        # A method the identity platform does not take there: its own error shape.
+        body = error_body(
+            request.url.path,
+            405,
+            "Request_BadRequest",
+            "Specified HTTP method is not allowed for the request target.",
+            str(uuid.uuid4()),
+            request.headers.get("client-request-id"),
+        )
+        return JSONResponse(body, status_code=405)
 
     async def refuse() -> Response:
         error = not_found(f"No route for {request.url.path}.")

@@ -14,6 +14,8 @@ A fault is written as `key=value` words, e.g. `status=429 retry-after=1 times=2 
 - `times=N` applies it to the next N matching requests only (default: every one);
 - `after=N` lets the first N matching requests through untouched;
 - `method=` and `path=` (a regular expression searched in the path) choose the requests.
+  Paths are matched by RE2 (linear time: `(a+)+$` cannot stall the service; no backreferences
+  or lookarounds), and a `delay` or `latency` is at most 60 seconds.
 
 Per run: `mscal sandbox --fault "..."`, `create_sandbox(faults=[...])` or `POST /_sandbox/faults`.
 Per request: an `X-Sandbox-Fault` header with the same words.
@@ -21,14 +23,21 @@ Per request: an `X-Sandbox-Fault` header with the same words.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
+
+import re2
 
 from mscal.sandbox.errors import GraphHTTPError
 
 FAULT_HEADER = "x-sandbox-fault"
+MAX_DELAY_SECONDS = 60.0
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is reported to the caller, not to stderr
 MAILBOX_CONCURRENCY = 4
 _CODES = {
     429: ("TooManyRequests", "Please retry again later."),
@@ -51,11 +60,12 @@ class Fault:
     location: str | None = None
     method: str | None = None
     path: str | None = None
+    pattern: Any = None  # the compiled RE2 of `path`
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
-        return not self.path or re.search(self.path, path) is not None
+        return self.pattern is None or self.pattern.search(path) is not None
 
     def error(self) -> GraphHTTPError:
         status = self.status or 500
@@ -81,9 +91,9 @@ def parse_fault(text: str) -> Fault:
             elif key == "code":
                 fault.code = value
             elif key == "delay":
-                fault.delay = float(value)
+                fault.delay = _seconds(value)
             elif key == "latency":
-                fault.latency = float(value)
+                fault.latency = _seconds(value)
             elif key == "drop":
                 fault.drop = True
             elif key == "expire-token":
@@ -97,13 +107,25 @@ def parse_fault(text: str) -> Fault:
             elif key == "method":
                 fault.method = value
             elif key == "path":
-                re.compile(value)
+                fault.pattern = re2.compile(value, _RE2_OPTIONS)
                 fault.path = value
             else:
                 raise ValueError(f"unknown fault word {key!r}")
-        except (ValueError, re.error) as exc:
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+            raise ValueError(f"invalid fault {text!r}: path: {reason}") from None
+        except ValueError as exc:
             raise ValueError(f"invalid fault {text!r}: {exc}") from None
+    if fault.status is not None and not 100 <= fault.status <= 599:
+        raise ValueError(f"invalid fault {text!r}: status must be 100 to 599")
     return fault
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_DELAY_SECONDS:
+        raise ValueError(f"a delay is 0 to {MAX_DELAY_SECONDS:g} seconds")
+    return seconds
 
 
 @dataclass
@@ -138,7 +160,10 @@ class Faults:
         with self._lock:
             self.requests += 1
             if header:
-                return parse_fault(header)
+                try:
+                    return parse_fault(header)
+                except ValueError as exc:
+                    raise GraphHTTPError(400, "BadRequest", f"{FAULT_HEADER}: {exc}") from None
             for rule in self.rules:
                 if inner and rule.latency:
                     continue
