@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import jsonschema_rs
 
+from mscal.call.any_case import AnyCase
 from mscal.call.compiled_schema import CompiledSchema
 from mscal.call.formats import FORMAT_DESCRIPTIONS
 from mscal.errors import InputError
+from mscal.spec.views import READ_ONLY
 
 # U+D800..U+DFFF on their own: JSON can spell them, UTF-8 cannot carry them.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -109,6 +111,7 @@ class InputValidator:
         # cost more than the validation itself. `schemas` serves any cycle left as a $ref.
         self._check = SchemaCheck(resolved, schemas, python_only=python_only)
         self._resolved, self._schemas, self._python_only = resolved, schemas, python_only
+        self._any_case = AnyCase(resolved)
         self._resuming: InputValidator | None = None
         properties = resolved.get("properties") or {}
         self._known = tuple(properties)
@@ -134,7 +137,7 @@ class InputValidator:
         if not isinstance(inputs, Mapping):
             raise InputError("", "type", "inputs must be a JSON object")
         check_depth(inputs, max_depth)
-        merged = {**self._defaults, **inputs}
+        merged = self._any_case.apply({**self._defaults, **inputs})
         error = self._check.first_error(merged)
         if error is not None:
             raise describe_error(error, self._known)
@@ -212,6 +215,15 @@ def describe_error(error: ValidationError, known: Iterable[str] = ()) -> InputEr
         allowed = set((schema.get("properties") if isinstance(schema, dict) else None) or known)
         unexpected = sorted(name for name in instance if name not in allowed)
         field = _join(path, unexpected[0]) if unexpected else path
+        if (
+            unexpected
+            and isinstance(schema, dict)
+            and unexpected[0] in (schema.get(READ_ONLY) or ())
+        ):
+            # Graph's resource schemas leave read-only properties out of what may be sent.
+            return InputError(
+                field, "readOnly", "is read-only: Graph sets it, so it cannot be sent"
+            )
         hint = ""
         if allowed and unexpected:
             # Imported here: only a mistyped name needs the fuzzy matcher.

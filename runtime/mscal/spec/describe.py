@@ -7,6 +7,7 @@ from typing import Any
 from mscal.spec.load import Operation, Spec
 from mscal.spec.resolve import inline_refs
 from mscal.spec.triggers import TriggerDefinition
+from mscal.spec.views import input_view, output_view
 
 
 def describe_connector(spec: Spec, *, operations: bool = True) -> dict[str, Any]:
@@ -55,8 +56,8 @@ def describe_operation(spec: Spec, operation: Operation) -> dict[str, Any]:
         "group": operation.group,
         "paginated": operation.paginated,
         "permissions": required_permissions(spec, operation),
-        "input_schema": inline_refs(operation.input_schema, spec.documents),
-        "output_schema": inline_refs(operation.output_schema, spec.documents),
+        "input_schema": input_view(inline_refs(operation.input_schema, spec.documents)),
+        "output_schema": output_view(inline_refs(operation.output_schema, spec.documents)),
         "examples": list(operation.examples),
     }
 
