@@ -26,15 +26,27 @@ CASES: dict[str, tuple[str, int, dict[str, Any], dict[str, Any], str]] = {
         {"calendar": {"name": "n" * 10}},
         "size",
     ),
+    # event > recurrence > pattern > daysOfWeek: four levels, all of them properties Graph takes.
     "input_depth": (
-        "create_calendar",
+        "create_event",
         3,
-        {"calendar": {"name": "n", "owner": {"a": {"b": {"c": 1}}}}},
-        {"calendar": {"name": "n"}},
+        {
+            "event": {
+                "recurrence": {
+                    "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                    "range": {"type": "noEnd", "startDate": "2026-11-23"},
+                }
+            }
+        },
+        {"event": {"subject": "s"}},
         "depth",
     ),
 }
-OPERATION_FILES = {"get_event": "events.yaml", "create_calendar": "calendars.yaml"}
+OPERATION_FILES = {
+    "get_event": "events.yaml",
+    "create_calendar": "calendars.yaml",
+    "create_event": "events.yaml",
+}
 
 
 def _connector_with(spec_copy: Path, level: str, limit: str, value: int) -> mscal.Connector:
