@@ -56,12 +56,12 @@ def _respell(value: Any, schema: Any, *, insensitive: bool) -> Any:
         items = [_respell(item, schema["items"], insensitive=insensitive) for item in value]
         same = all(new is old for new, old in zip(items, value, strict=True))
         return value if same else items
-    if insensitive and isinstance(value, str) and isinstance(schema.get("enum"), list):
-        if value not in schema["enum"]:
-            folded = value.casefold()
-            for member in schema["enum"]:
-                if isinstance(member, str) and member.casefold() == folded:
-                    return member
+    enum = schema.get("enum")
+    if insensitive and isinstance(value, str) and isinstance(enum, list) and value not in enum:
+        folded = value.casefold()
+        for member in enum:
+            if isinstance(member, str) and member.casefold() == folded:
+                return member
     return value
 
 
