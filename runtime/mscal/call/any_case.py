@@ -69,11 +69,13 @@ def _respell_object(value: dict[str, Any], schema: dict[str, Any], *, insensitiv
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return value
-    names = {name.casefold(): name for name in properties} if insensitive else {}
+    names: dict[str, str] | None = None  # built only when a key is spelled otherwise
     result: dict[str, Any] | None = None
     for key, item in value.items():
         name = key
         if key not in properties and insensitive:
+            if names is None:
+                names = {name.casefold(): name for name in properties}
             wanted = names.get(key.casefold())
             # Only when the spec's spelling is not given as well: two spellings of one
             # property are left for validation to refuse (as unknown), never merged.
