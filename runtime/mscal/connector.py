@@ -325,7 +325,11 @@ class Connector:
             client_id = tokens.client_id
         slots = self.slots_for(per_mailbox)
         signed_in = self.spec.defaults.concurrency.signed_in_mailbox
-        principal = Principal(tokens, origin, client_id) if slots.shared else None
+        principal = (
+            Principal(tokens, origin, client_id, self.spec.defaults.concurrency.signed_in_user)
+            if slots.shared
+            else None
+        )
         return Wiring(
             compiled=self.compiled,
             batch=lambda: self.batch,

@@ -16,6 +16,7 @@ import httpx2
 import pytest
 
 import mscal
+from mscal import load_connector
 from mscal.auth.signin import sign_in_without_browser
 from mscal.auth.tokens import StaticToken
 from mscal.call.guard import Origin
@@ -114,7 +115,8 @@ def test_a_retry_after_seen_by_one_worker_pauses_the_mailbox_for_all(
 
 def _key(mailbox: str, token: str = "opaque", *, signed_in: bool = False) -> MailboxKey:
     origin = Origin.from_base_url("https://graph.microsoft.com/v1.0")
-    principal = Principal(StaticToken(Secret(token)), origin, "app-1")
+    naming = load_connector().spec.defaults.concurrency.signed_in_user
+    principal = Principal(StaticToken(Secret(token)), origin, "app-1", naming)
     return MailboxKey("graph.microsoft.com:443/v1.0", mailbox, principal, signed_in=signed_in)
 
 

@@ -2,10 +2,11 @@
 
 Graph counts requests per app and mailbox. In one process a slot key can be anything hashable;
 across processes it must be a name: the app (the authentication's client id, else the token's
-`appid`/`azp` claim), the Graph origin, and the mailbox. `/me` is the signed-in user's mailbox,
-so it is named by that user's id, the same name as `/users/{id}`: the id is read once from the
-access token's `oid` claim, or, for a token that is not a JWT, asked of Graph once with
-`GET /me?$select=id` (one request per authentication and process, outside the budget).
+app claim), the Graph origin, and the mailbox. `/me` is the signed-in user's mailbox, so it is
+named by that user's id, the same name as `/users/{id}`: the id is read once from the access
+token's claim, or, for a token that is not a JWT, asked of Graph once (one request per
+authentication and process, outside the budget). Which claims, which request and how a user's
+mailbox is written are the spec's (`defaults.concurrency.signed_in_user`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx2
 from mscal.auth.tokens import TokenSource
 from mscal.call.guard import Origin
 from mscal.errors import AuthError
+from mscal.spec.defaults import SignedInUser
 
 
 def token_claims(token: str) -> dict[str, Any]:
@@ -41,9 +43,12 @@ def token_claims(token: str) -> dict[str, Any]:
 class Principal:
     """Who is calling: the app, and (for `/me`) the signed-in user, each found once."""
 
-    def __init__(self, tokens: TokenSource, origin: Origin, client_id: str | None) -> None:
+    def __init__(
+        self, tokens: TokenSource, origin: Origin, client_id: str | None, spec: SignedInUser
+    ) -> None:
         self._tokens = tokens
         self._origin = origin
+        self._spec = spec
         self._app = client_id
         self._user: str | None = None
         self._lock = threading.Lock()
@@ -53,14 +58,12 @@ class Principal:
 
     def app(self) -> str:
         if self._app is None:
-            claims = token_claims(self._tokens.token())
-            self._app = str(claims.get("appid") or claims.get("azp") or "unknown-app")
+            self._app = self._app_of(self._tokens.token())
         return self._app
 
     async def aapp(self) -> str:
         if self._app is None:
-            claims = token_claims(await self._tokens.atoken())
-            self._app = str(claims.get("appid") or claims.get("azp") or "unknown-app")
+            self._app = self._app_of(await self._tokens.atoken())
         return self._app
 
     def user_id(self) -> str:
@@ -82,25 +85,39 @@ class Principal:
             self._user = found
         return self._user
 
-    @staticmethod
-    def _from_token(token: str) -> str | None:
-        oid = token_claims(token).get("oid")
-        return str(oid).lower() if oid else None
+    def mailbox(self, user_id: str) -> str:
+        return self._spec.user_mailbox.replace("{id}", user_id)
+
+    def _app_of(self, token: str) -> str:
+        claims = token_claims(token)
+        found = next((claims[c] for c in self._spec.app_claims if claims.get(c)), None)
+        return str(found or "unknown-app")
+
+    def _from_token(self, token: str) -> str | None:
+        user = token_claims(token).get(self._spec.claim)
+        return str(user).lower() if user else None
 
     def _look_up(self) -> str:
-        url = self._origin.join("/me")
+        path, _, query = self._spec.lookup.partition("?")
+        # The token goes only to the Graph origin, and never through an environment proxy
+        # where a session would not use one (loopback, plain http).
         response = httpx2.get(
-            url,
-            params={"$select": "id"},
+            self._origin.join(path) + (f"?{query}" if query else ""),
             headers={"Authorization": f"Bearer {self._tokens.token()}"},
             follow_redirects=False,
             timeout=30,
+            trust_env=self._origin.may_use_env_proxy,
         )
-        if response.status_code != 200:
+        try:
+            user = response.json()[self._spec.id_field] if response.status_code == 200 else None
+        except (ValueError, TypeError, KeyError):
+            user = None
+        if not user:
             raise AuthError(
-                f"could not tell which mailbox /me is (GET /me answered {response.status_code})"
+                f"could not tell whose mailbox {path} is (GET {path} answered "
+                f"{response.status_code} without {self._spec.id_field!r})"
             )
-        return str(response.json()["id"]).lower()
+        return str(user).lower()
 
 
 @dataclass(frozen=True)
@@ -113,9 +130,12 @@ class MailboxKey:
     signed_in: bool = False
 
     def name(self) -> str:
-        mailbox = f"users/{self.principal.user_id()}" if self.signed_in else self.mailbox
+        mailbox = (
+            self.principal.mailbox(self.principal.user_id()) if self.signed_in else self.mailbox
+        )
         return f"{self.principal.app()}|{self.place}|{mailbox}"
 
     async def aname(self) -> str:
-        mailbox = f"users/{await self.principal.auser_id()}" if self.signed_in else self.mailbox
+        user = await self.principal.auser_id() if self.signed_in else ""
+        mailbox = self.principal.mailbox(user) if self.signed_in else self.mailbox
         return f"{await self.principal.aapp()}|{self.place}|{mailbox}"

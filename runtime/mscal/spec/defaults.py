@@ -60,12 +60,24 @@ class Permissions:
 
 
 @dataclass(frozen=True)
+class SignedInUser:
+    """How every worker names the signed-in user's mailbox and the app (see connector.yaml)."""
+
+    claim: str  # the access token's claim holding the user's id
+    lookup: str  # else the path (and query) asked once, e.g. /me?$select=id
+    id_field: str  # the answer's field holding the id
+    user_mailbox: str  # the mailbox written with that id, e.g. users/{id}
+    app_claims: tuple[str, ...]  # the token's claims naming the app, first found wins
+
+
+@dataclass(frozen=True)
 class Concurrency:
     """Requests in flight per mailbox, and how a request's path names its mailbox."""
 
     per_mailbox: int
     mailbox: str  # a regular expression over the path after the base URL
     signed_in_mailbox: str  # the path that means "the signed-in user" (/me)
+    signed_in_user: SignedInUser
     window_requests: int  # at most this many requests per mailbox in `window_seconds`
     window_seconds: float
 
@@ -167,6 +179,9 @@ def parse_defaults(raw: Any, source: Path) -> Defaults:
             signed_in_mailbox=read.value(
                 concurrency, "signed_in_mailbox", "defaults.concurrency", str
             ),
+            signed_in_user=_signed_in_user(
+                read.value(concurrency, "signed_in_user", "defaults.concurrency", dict), read
+            ),
             window_requests=read.value(concurrency, "window_requests", "defaults.concurrency", int),
             window_seconds=read.number(concurrency, "window_seconds", "defaults.concurrency"),
         ),
@@ -187,6 +202,18 @@ def parse_defaults(raw: Any, source: Path) -> Defaults:
             request_id_header=request_id_header,
         ),
         error_hints=hints,
+    )
+
+
+def _signed_in_user(section: Mapping[str, Any], read: _Reader) -> SignedInUser:
+    where = "defaults.concurrency.signed_in_user"
+    claims = read.value(section, "app_claims", where, list)
+    return SignedInUser(
+        claim=read.value(section, "claim", where, str),
+        lookup=read.value(section, "lookup", where, str),
+        id_field=read.value(section, "id_field", where, str),
+        user_mailbox=read.value(section, "user_mailbox", where, str),
+        app_claims=tuple(str(claim) for claim in claims),
     )
 
 
