@@ -56,6 +56,15 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads in it see the store at one moment: another thread's write (a transaction, or
+        a single put) lands before it or after it, never between two of its reads. A request
+        that reads a series and then its edited occurrence must not see the occurrence deleted
+        in between."""
+        with self._lock:
+            yield
+
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(

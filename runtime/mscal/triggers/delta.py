@@ -5,7 +5,7 @@ type, which the caller answers with a full round."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,35 +72,44 @@ class DeltaRound:
         passed = {k: trigger_inputs[k] for k in self.pass_inputs if k in trigger_inputs}
         return {**self.inputs, **passed}
 
-    def first(
-        self, session: Session, trigger_inputs: Mapping[str, Any], window: Window
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    def first(self, session: Session, trigger_inputs: Mapping[str, Any], window: Window) -> Pages:
         inputs = {
             **self._base(trigger_inputs),
             self.start_input: iso(window[0]),
             self.end_input: iso(window[1]),
         }
-        return self._pages(session, inputs)
+        return Pages(self, session, inputs)
 
-    def next(
-        self, session: Session, trigger_inputs: Mapping[str, Any], link: str
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    def next(self, session: Session, trigger_inputs: Mapping[str, Any], link: str) -> Pages:
         """The round after `link`; raises `resync_error` when the link has expired."""
-        return self._pages(session, {**self._base(trigger_inputs), self.link: link})
+        return Pages(self, session, {**self._base(trigger_inputs), self.link: link})
 
-    def _pages(
-        self, session: Session, inputs: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Every page of a round, one call each, until the page that carries the next link."""
-        items: list[dict[str, Any]] = []
-        following = dict(self.inputs)  # a next page needs only its link and the preferences
-        while True:
-            result = session.run(self.operation, inputs)
-            if not isinstance(result, Mapping):
-                return items, None
-            items.extend(i for i in result.get(self.items) or [] if isinstance(i, dict))
-            page = result.get(self.next_page)
+
+class Pages:
+    """A round's items, read a page (one call) at a time as they are iterated, so a first round
+    over a big calendar never holds more than a page of full events; `link` is the next round's
+    link once every item has been read.
+
+    The first page is read at once: an expired link is found before any item is used, when a
+    caller can still answer it with a full round. A later page that fails (whatever the error)
+    fails the round, which is then run again from the saved state.
+    """
+
+    def __init__(self, delta: DeltaRound, session: Session, inputs: dict[str, Any]) -> None:
+        self.delta = delta
+        self.session = session
+        self.link: str | None = None
+        self._first = session.run(delta.operation, inputs)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        delta = self.delta
+        following = dict(delta.inputs)  # a next page needs only its link and the preferences
+        result, self._first = self._first, None
+        while isinstance(result, Mapping):
+            yield from (i for i in result.get(delta.items) or [] if isinstance(i, dict))
+            page = result.get(delta.next_page)
             if not isinstance(page, str) or not page:
-                link = result.get(self.link)
-                return items, link if isinstance(link, str) else None
-            inputs = {**following, self.next_page: page}
+                link = result.get(delta.link)
+                self.link = link if isinstance(link, str) else None
+                return
+            result = self.session.run(delta.operation, {**following, delta.next_page: page})

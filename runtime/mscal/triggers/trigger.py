@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -139,19 +139,23 @@ class Trigger:
         window = _window(state)
         if link and window and not self._window_moved_on(window, now):
             try:
-                items, new_link = self.delta.next(session, self.inputs, link)
+                pages = self.delta.next(session, self.inputs, link)
             except self.delta.resync_error:
                 pass  # the link expired: a full round below, emitting only what differs
             else:
-                found = mirror.apply(items, self.delta.removed)
-                return self._finish(state, items, new_link, window, found)
+                high_water = HighWater(self.fields, state.get("high_water"))
+                found = mirror.apply(high_water.track(pages), self.delta.removed)
+                return self._finish(state, pages.link, window, high_water, found)
         window = self.delta.window(now, self.inputs)
-        items, new_link = self.delta.first(session, self.inputs, window)
+        pages = self.delta.first(session, self.inputs, window)
         baselined = bool(state.get("baselined"))
         since = self._since(state) if baselined else None
-        found = mirror.reconcile(items, window, since, emit_new=self.emit_existing)
+        high_water = HighWater(self.fields, state.get("high_water"))
+        found = mirror.reconcile(
+            high_water.track(pages), window, since, emit_new=self.emit_existing
+        )
         state["baselined"] = True
-        return self._finish(state, items, new_link, window, found)
+        return self._finish(state, pages.link, window, high_water, found)
 
     def _since(self, state: Mapping[str, Any]) -> dt.datetime:
         """What the last round saw up to (server time); the dawn of time if it saw nothing."""
@@ -160,20 +164,14 @@ class Trigger:
     def _finish(
         self,
         state: dict[str, Any],
-        items: list[dict[str, Any]],
         link: str | None,
         window: Window,
+        high_water: HighWater,
         found: list[tuple[str, dict[str, Any]]],
     ) -> list[tuple[str, dict[str, Any]]]:
         state["delta_link"] = link
         state["window"] = [iso(window[0]), iso(window[1])]
-        high = parse_time(state.get("high_water"))
-        for item in items:
-            for name in (self.fields.created, self.fields.modified):
-                moment = parse_time(item.get(name)) if name else None
-                if moment is not None and (high is None or moment > high):
-                    high = moment
-        state["high_water"] = high.isoformat() if high else None
+        state["high_water"] = high_water.saved()
         return found
 
     def _window_moved_on(self, window: Window, now: dt.datetime) -> bool:
@@ -188,6 +186,27 @@ class Trigger:
         else:
             dedupe = f"{event_id}:{kind}:{Mirror(self.fields, {}).version(event)}"
         return Change(self.name, kind, event_id, dedupe, event)
+
+
+class HighWater:
+    """The latest creation or change time among the items a round read (server time): a later
+    full round takes an unknown event created after it as `created`."""
+
+    def __init__(self, fields: EventFields, saved: Any) -> None:
+        self.names = [name for name in (fields.created, fields.modified) if name]
+        self.high = parse_time(saved)
+
+    def track(self, items: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The items, unchanged, each seen on its way through."""
+        for item in items:
+            for name in self.names:
+                moment = parse_time(item.get(name))
+                if moment is not None and (self.high is None or moment > self.high):
+                    self.high = moment
+            yield item
+
+    def saved(self) -> str | None:
+        return self.high.isoformat() if self.high else None
 
 
 def _window(state: Mapping[str, Any]) -> Window | None:

@@ -83,12 +83,14 @@ class Events:
         return event, True
 
     def update_event(self, owner: Owner, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        current = self.event(owner, event_id)
-        if current.get("type") == "occurrence":
-            current = self._make_exception(owner, current)
-        invited = attendee_addresses(current)
-        apply(current, body)
+        # One transaction from the first read: an occurrence's first edit marks its series and
+        # stores the occurrence, and no reader sees one without the other.
         with self.store.transaction():
+            current = self.event(owner, event_id)
+            if current.get("type") == "occurrence":
+                current = self._make_exception(owner, current)
+            invited = attendee_addresses(current)
+            apply(current, body)
             if current.get("type") == "exception":
                 # One occurrence changed: the attendees' copies of the series get the same
                 # exception; the copies themselves stay series.
@@ -113,8 +115,8 @@ class Events:
         return occurrence
 
     def delete_event(self, owner: Owner, event_id: str) -> None:
-        event = self.event(owner, event_id)
         with self.store.transaction():
+            event = self.event(owner, event_id)
             if event.get("type") in {"occurrence", "exception"}:
                 master = self.event(owner, event["seriesMasterId"])
                 master.setdefault("_exceptions", {})[event["_original"]] = "cancelled"

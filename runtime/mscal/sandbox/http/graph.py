@@ -141,7 +141,10 @@ class GraphEndpoint:
         odata.check_options(call.query)
         match = self.table.resolve(request.method, owner.kind, rest)
         call.params, call.args = match.params, match.args
-        response = match.answer(call)
+        # The answer is made at one moment of the store, as Graph's are (the store is shared
+        # with whatever else writes to it in-process: the service's own tests, the benches).
+        with self.tenant.store.snapshot():
+            response = match.answer(call)
         if applied:
             response.headers["Preference-Applied"] = ", ".join(applied)
         return response
