@@ -5,8 +5,10 @@ differs from what was known."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
+import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
@@ -118,3 +120,36 @@ def test_a_round_follows_its_pages_one_call_each(httpx2_mock: HTTPXMock) -> None
     assert result.state["delta_link"] == LINK
     second = httpx2_mock.get_requests()[1]
     assert second.headers["Prefer"] == 'outlook.timezone="UTC", odata.maxpagesize=500'
+
+
+def test_a_link_that_expires_after_the_first_page_fails_the_round_and_changes_nothing(
+    httpx2_mock: HTTPXMock,
+) -> None:
+    # Pages are read as the round goes (a big first round never holds every event at once).
+    # Only an expiry on the first page, before any item was used, can become a full round; on
+    # a later page the round fails, and the next one starts again from the saved state.
+    connector = mscal.load_connector()
+    trigger = connector.trigger(
+        "event_changed",
+        {"user_id": "adele@contoso.com", "calendar_id": "c1", "window_days": 7},
+        auth=connector.authentication(access_token="t"),
+        clock=lambda: NOW,
+    )
+    httpx2_mock.add_response(
+        url=FIRST, json={"value": [_event("e1", "One")], "@odata.deltaLink": LINK}
+    )
+    saved = trigger.poll(None).state
+    page2 = LINK.replace("$deltatoken=d1", "$skiptoken=s2")
+    changed = {**_event("e1", "Two"), "lastModifiedDateTime": "2026-12-07T11:00:00Z"}
+    httpx2_mock.add_response(url=LINK, json={"value": [changed], "@odata.nextLink": page2})
+    httpx2_mock.add_response(
+        url=page2,
+        status_code=410,
+        json={"error": {"code": "SyncStateNotFound", "message": "The sync state is gone."}},
+    )
+    before = json.dumps(saved, sort_keys=True)
+    with pytest.raises(mscal.GraphError) as failed:
+        trigger.poll(saved)
+    assert failed.value.status_code == 410
+    assert json.dumps(saved, sort_keys=True) == before  # e1 is still "One": not lost
+    assert [str(r.url) for r in httpx2_mock.get_requests()] == [FIRST, LINK, page2]
