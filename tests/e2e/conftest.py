@@ -71,6 +71,11 @@ def adele(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authenticat
 
 
 @pytest.fixture(scope="module")
+def megan(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
+    return sign_in_without_browser(connector.spec, form, MEGAN)
+
+
+@pytest.fixture(scope="module")
 def alex(connector: mscal.Connector, form: dict[str, Any]) -> mscal.Authentication:
     return sign_in_without_browser(connector.spec, form, ALEX)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import mscal
 from mscal.sandbox.service import Sandbox
-from mscal.triggers.state import MemoryStateStore
+from mscal.triggers.state import FileStateStore, MemoryStateStore
 from mscal.triggers.watch import Watch
 from tests.e2e.trigger_scenario import Scenario, emitted
 
@@ -120,3 +121,44 @@ def test_starting_soon_is_emitted_once_per_occurrence(
     assert [c.change for c in found] == ["starting_soon"]  # today's occurrence, not the series'
     assert found[0].event["seriesMasterId"] == master["id"]
     assert trigger.poll(first.state).changes == []  # once
+
+
+def test_a_quiet_round_writes_nothing_and_the_next_one_still_emits_each_change_once(
+    connector: mscal.Connector, sandbox: Sandbox, megan: mscal.Authentication, tmp_path: Path
+) -> None:
+    # A quiet round (nothing read, nothing changed) leaves the saved state as it was: its delta
+    # link lists the same nothing. The watch starts its next round from the state it kept, and a
+    # restart from the file (a crash after the quiet round) emits the change once too.
+    state_file = tmp_path / "state.json"
+    store = FileStateStore(state_file, single_file=True)
+    out: list[dict[str, Any]] = []
+    trigger = connector.trigger("event_changed", {}, auth=megan, clock=lambda: NOW)
+    watch = Watch(trigger, store, lambda cs: out.extend(c.to_dict() for c in cs), interval=1)
+    watch.round()  # the baseline
+    saved = store.mark(trigger.key)
+    assert watch.round() == [] and watch.round() == []
+    assert store.mark(trigger.key) == saved  # two quiet rounds wrote nothing
+
+    owner = sandbox.tenant.user_owner("megan@contoso.onmicrosoft.com")
+    start = NOW + dt.timedelta(days=3)
+    body = {
+        "subject": "Quarterly planning",
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC"},
+    }  # fmt: skip
+    event, _ = sandbox.tenant.create_event(owner, None, body)
+    restarted = Watch(trigger, store, lambda cs: out.extend(c.to_dict() for c in cs), interval=1)
+    assert [(c.change, c.event_id) for c in watch.round()] == [("created", event["id"])]
+    assert store.mark(trigger.key) != saved
+    assert watch.round() == [] and restarted.round() == []  # once, from either
+
+    # Another writer's save (here: the state as it was before the change) is read again, not
+    # the copy the watch kept: the change comes again, with the same dedupe key.
+    sandbox.tenant.events.update_event(owner, event["id"], {"subject": "Planning, moved"})
+    before = state_file.read_bytes()
+    first = watch.round()
+    state_file.write_bytes(before)
+    again = watch.round()
+    assert [c.dedupe_key for c in again] == [c.dedupe_key for c in first]
+    assert [c["change"] for c in out] == ["created", "updated", "updated"]

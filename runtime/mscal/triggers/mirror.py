@@ -81,6 +81,7 @@ class Mirror:
     def __init__(self, fields: EventFields, events: dict[str, Event]) -> None:
         self.fields = fields
         self.events = events
+        self.changed = False  # whether any event was recorded, changed or forgotten
 
     def version(self, item: Mapping[str, Any]) -> str:
         ignored = self.fields.version_ignores
@@ -109,6 +110,7 @@ class Mirror:
             if removed_key in item:
                 known = self.events.pop(event_id, None)
                 if known is not None:  # unknown: created and removed between rounds
+                    self.changed = True
                     found.append(("deleted", known["e"]))
                 continue
             change = self._version(event_id, item)
@@ -123,6 +125,7 @@ class Mirror:
         if known is not None and known["v"] == kept["v"]:
             return None
         self.events[event_id] = kept
+        self.changed = True
         if known is None:
             return "created"
         if self.cancelled(item) and not self.cancelled(known["e"]):
@@ -159,10 +162,12 @@ class Mirror:
                     found.append((change, dict(item)))
                 continue
             self.events[event_id] = self.keep(item)
+            self.changed = True
             change = self._new_in_full_round(item, since, emit_new=emit_new)
             if change is not None:
                 found.append((change, dict(item)))
         for event_id in [e for e in self.events if e not in seen]:
+            self.changed = True
             known = self.events.pop(event_id)["e"]
             if self._overlaps(known, window):
                 found.append(("deleted", known))

@@ -33,6 +33,7 @@ class MemoryStateStore:
 
     def __init__(self) -> None:
         self.states: dict[str, str] = {}  # as JSON: what is saved is what a file would hold
+        self.saves: dict[str, int] = {}
 
     def load(self, key: str) -> dict[str, Any] | None:
         state = self.states.get(key)
@@ -40,6 +41,11 @@ class MemoryStateStore:
 
     def save(self, key: str, state: dict[str, Any]) -> None:
         self.states[key] = json.dumps(state)
+        self.saves[key] = self.saves.get(key, 0) + 1
+
+    def mark(self, key: str) -> object | None:
+        """Which save of `key` the store holds (changes with every save)."""
+        return self.saves.get(key)
 
 
 class FileStateStore:
@@ -78,6 +84,15 @@ class FileStateStore:
         path = self.file_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, encode(state))
+
+    def mark(self, key: str) -> object | None:
+        """Which file holds `key` now: every save is a new file renamed into place (a new
+        inode), so another writer's save, or an edit by hand, changes the mark."""
+        try:
+            found = self.file_for(key).stat()
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
 
     def prepare(self, key: str, state: dict[str, Any]) -> Callable[[], None]:
         """Write the new state beside the old; the returned call puts it in place (a rename)."""

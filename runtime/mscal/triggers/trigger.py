@@ -56,6 +56,10 @@ class Change:
 class PollResult:
     changes: list[Change]
     state: dict[str, Any]
+    # The round read nothing and changed nothing but the delta link: the state saved before it
+    # is as good a start for the next round (its link lists the same changes: none, then what
+    # comes), so a caller may skip saving it.
+    quiet: bool = False
 
 
 class Trigger:
@@ -110,13 +114,18 @@ class Trigger:
             new = state  # type: ignore[assignment]
         mirror = Mirror(self.fields, new["events"])
         now = self.clock()
+        before = (new.get("window"), new.get("high_water"))
         found = self._round(session, new, mirror, now)
+        quiet = not found and not mirror.changed and (new["window"], new["high_water"]) == before
         if "starting_soon" in self.definition.changes:
             look_ahead = dt.timedelta(minutes=int(self.inputs.get("look_ahead_minutes") or 15))
-            found += mirror.starting_soon(now, look_ahead, new["announced"])
+            announced = len(new["announced"])
+            soon = mirror.starting_soon(now, look_ahead, new["announced"])
+            quiet = quiet and not soon and len(new["announced"]) == announced
+            found += soon
         wanted = set(self.definition.changes)
         changes = [self._change(kind, event) for kind, event in found if kind in wanted]
-        return PollResult(changes, new)
+        return PollResult(changes, new, quiet)
 
     def fresh_state(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from mscal.io.session import Session
 
 log = logging.getLogger("mscal.triggers")
+# A quiet round saves nothing, unless the saved delta link is older than this: a link kept for
+# days would expire at Graph, and the resync after it reads the whole window again.
+RESAVE_SECONDS = 3600.0
 Emit = Callable[[list[Change]], None]
 
 
@@ -56,6 +60,11 @@ class Watch:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.rounds = 0
+        # The state this watch saved last, with the store's mark of it: while the store still
+        # holds that save (nobody else wrote since), the next round starts from it instead of
+        # reading and parsing the file again (a big mailbox's state is tens of MB).
+        self._kept: tuple[object, dict[str, Any]] | None = None
+        self._saved_at = 0.0  # time.monotonic() of the last save
         # Called before each round's wait (the webhook mode keeps its subscription here).
         self.between_rounds: Callable[[], None] | None = None
 
@@ -96,13 +105,19 @@ class Watch:
             if not held.held:
                 log.info("round skipped: another worker runs %s now", self.trigger.name)
                 return []
-            state = self.load()
-            # The state was just loaded: a private copy, changed in place.
+            state = self._reuse() or self.load()
+            # A private copy (just loaded, or kept from the last save): changed in place.
             result = self.trigger.poll(state, session=self.open_session(), copy=False)
             if not held.renew():
                 # The lease ended mid-round and another worker may have started from the same
                 # state: emitting now could emit twice. Its round emits these changes instead.
                 log.warning("round dropped: the lease of %s ended first", self.trigger.name)
+                return []
+            if result.quiet and time.monotonic() - self._saved_at < RESAVE_SECONDS:
+                # Nothing but the delta link changed: the saved state starts the next round as
+                # well (its link lists nothing new up to now), so a quiet round writes nothing.
+                self._keep(result.state)
+                self.rounds += 1
                 return []
             prepare = getattr(self.store, "prepare", None)
             if callable(prepare):
@@ -114,8 +129,26 @@ class Watch:
                 if result.changes:
                     self.emit(result.changes)
                 self.store.save(self.trigger.key, result.state)
+            self._saved_at = time.monotonic()
+            self._keep(result.state)
             self.rounds += 1
             return result.changes
+
+    def _reuse(self) -> dict[str, Any] | None:
+        """The state kept from the last round, if the store still holds what it saved then;
+        taken, so a round that fails midway (its state half changed) leaves nothing kept."""
+        kept, self._kept = self._kept, None
+        mark = getattr(self.store, "mark", None)
+        if kept is None or not callable(mark) or mark(self.trigger.key) != kept[0]:
+            return None
+        return kept[1]
+
+    def _keep(self, state: dict[str, Any]) -> None:
+        mark = getattr(self.store, "mark", None)
+        if callable(mark):
+            saved = mark(self.trigger.key)
+            if saved is not None:
+                self._kept = (saved, state)
 
     @contextlib.contextmanager
     def _leased(self) -> Iterator[Any]:
