@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 import mscal
 from mscal.triggers.mirror import EventFields, Mirror, parse_time
 
@@ -79,3 +81,23 @@ def test_graph_times_read_with_seven_digits() -> None:
     )
     assert parse_time("2026-12-07T10:00:00") == dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
     assert parse_time("not a time") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-07T22:44:23.7659470Z", "2026-12-07T22:44:23.765947+00:00"),  # Graph's form
+        ("2026-12-07T22:44:23.7659470", "2026-12-07T22:44:23.765947+00:00"),  # UTC in the body
+        ("2026-12-07T22:44:23.7659470+01:00", "2026-12-07T21:44:23.765947+00:00"),
+        (" 2026-12-07T22:44:23.123456789012Z ", "2026-12-07T22:44:23.123456+00:00"),
+        ("2026-12-07", "2026-12-07T00:00:00+00:00"),
+    ],
+)
+def test_graph_times_read_as_utc(text: str, expected: str) -> None:
+    parsed = parse_time(text)
+    assert parsed is not None and parsed.isoformat() == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "2026-13-07T10:00:00Z", None, 1733572800])
+def test_what_is_not_a_time_reads_as_none(text: object) -> None:
+    assert parse_time(text) is None

@@ -88,6 +88,7 @@ class Watch:
         state = self.store.load(self.trigger.key)
         if state is not None:
             check_owner(state, self.trigger.name, self.trigger.inputs)
+            self._saved_at = time.monotonic()  # when it was saved is unknown: at most this
         return state
 
     def update(self, change: Callable[[dict[str, Any]], None]) -> None:
