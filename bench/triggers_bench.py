@@ -157,6 +157,7 @@ def big_mailbox(
     store = FileStateStore(directory / "state.json", single_file=True)
     trigger = connector.trigger("event_changed", {}, auth=auth)
     watch = Watch(trigger, store, lambda changes: None, interval=60)
+    rss_before_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     first, first_cpu, _ = _timed_round(watch)
     rss_after_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = (directory / "state.json").stat().st_size
@@ -185,6 +186,7 @@ def big_mailbox(
         "events": args.events,
         "first_round_seconds": round(first, 2),
         "first_round_client_cpu_seconds": round(first_cpu, 2),
+        "client_max_rss_before_first_round_mib": round(rss_before_first),
         "client_max_rss_after_first_round_mib": round(rss_after_first),
         "state_file_mib": round(size / 2**20, 2),
         "state_bytes_per_event": round(size / args.events),
