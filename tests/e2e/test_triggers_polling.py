@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 import mscal
@@ -54,6 +55,10 @@ def test_a_thousand_mixed_changes_are_each_emitted_once(
     }  # fmt: skip
     assert emitted(out) == expected  # 0 lost, 0 repeated
     assert len({c["dedupe_key"] for c in out}) == len(out)
+    described = {t["name"]: t for t in connector.describe()["triggers"]}
+    output = jsonschema.Draft202012Validator(described["event_changed"]["output_schema"])
+    for change in out:  # each change as the trigger's output schema says
+        output.validate(change)
     changes = Counter(c["change"] for c in out)
     assert set(changes) == {"created", "updated", "deleted", "cancelled"}
 

@@ -73,6 +73,6 @@ def describe_trigger(spec: Spec, trigger: TriggerDefinition) -> dict[str, Any]:
         "changes": list(trigger.changes),
         "modes": ["polling", "webhook"] if subscription else ["polling"],
         "input_schema": inline_refs(trigger.input_schema, spec.documents),
-        "output_schema": inline_refs(trigger.output_schema, spec.documents),
+        "output_schema": output_view(inline_refs(trigger.output_schema, spec.documents)),
         "examples": list(trigger.examples),
     }
