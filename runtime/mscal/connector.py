@@ -167,15 +167,16 @@ class Connector:
         inputs: Mapping[str, Any] | None = None,
         *,
         auth: Tokens,
-        state: TriggerStateStore | None = None,
+        state: TriggerStateStore | Mapping[str, Any] | None = None,
         key: str | None = None,
         base_url: str | None = None,
         clock: Clock | None = None,
         emit_existing: bool = False,
     ) -> Trigger:
-        """A trigger on a connection: `poll(state)` gives the changes since `state` and the new
-        state; `watch` (mscal.triggers.watch) runs it with a state store. Bad inputs raise
-        InputError here, naming the field and the rule."""
+        """A trigger on a connection: `poll()` gives the changes since `state` (a state a poll
+        returned, or a store holding it; None: a first run) and the new state, which `save()`
+        records once the changes are emitted; `watch` (mscal.triggers.watch) runs it with a
+        state store. Bad inputs raise InputError here, naming the field and the rule."""
         # Imported here: only a workflow that watches needs the trigger machinery.
         from mscal.triggers.trigger import Trigger, utc_now  # noqa: PLC0415
 

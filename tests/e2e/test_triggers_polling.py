@@ -167,3 +167,53 @@ def test_a_quiet_round_writes_nothing_and_the_next_one_still_emits_each_change_o
     again = watch.round()
     assert [c.dedupe_key for c in again] == [c.dedupe_key for c in first]
     assert [c["change"] for c in out] == ["created", "updated", "updated"]
+
+
+def test_a_builder_polls_from_the_state_it_gave_and_saves_after_emitting(
+    connector: mscal.Connector, sandbox: Sandbox, megan: mscal.Authentication, tmp_path: Path
+) -> None:
+    owner = sandbox.tenant.user_owner("megan@contoso.onmicrosoft.com")
+
+    def create(subject: str) -> str:
+        start = NOW + dt.timedelta(days=4)
+        body = {
+            "subject": subject,
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "timeZone": "UTC"},
+        }  # fmt: skip
+        event, _ = sandbox.tenant.create_event(owner, None, body)
+        return str(event["id"])
+
+    # The state as a dict: given at construction (None: a first run), advanced by save().
+    trigger = connector.trigger("event_created", {}, auth=megan, state=None, clock=lambda: NOW)
+    baseline = trigger.poll()
+    assert baseline.changes == []
+    trigger.save(baseline)
+    first = create("Design review")
+    found = trigger.poll()
+    assert [(c.change, c.event_id) for c in found.changes] == [("created", first)]
+    again = trigger.poll()  # not saved (the workflow failed, say): the same change again
+    assert [c.dedupe_key for c in again.changes] == [c.dedupe_key for c in found.changes]
+    trigger.save(again)
+    assert trigger.poll().changes == []
+    resumed = connector.trigger("event_created", {}, auth=megan, state=again.state)
+    assert resumed.poll().changes == []  # a saved state given to a new trigger object
+
+    # The state in a store: poll() loads it, save() writes it; another object continues.
+    store = FileStateStore(tmp_path)
+    stored = connector.trigger("event_created", {}, auth=megan, state=store, clock=lambda: NOW)
+    stored.save(stored.poll())
+    second = create("Retrospective")
+    later = connector.trigger("event_created", {}, auth=megan, state=store, clock=lambda: NOW)
+    result = later.poll()
+    assert [(c.change, c.event_id) for c in result.changes] == [("created", second)]
+    later.save(result)
+    assert stored.poll().changes == []
+
+    # A state that belongs to another trigger is refused, naming the state.
+    other = connector.trigger("event_deleted", {}, auth=megan, state=again.state)
+    with pytest.raises(mscal.InputError) as caught:
+        other.poll()
+    assert caught.value.field == "state"
+    assert "event_created" in str(caught.value)

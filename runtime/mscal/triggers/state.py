@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -104,3 +104,19 @@ class FileStateStore:
 def encode(state: dict[str, Any]) -> bytes:
     """Compact JSON: a 50,000-event state stays a few MB."""
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class StateMismatchError(InputError):
+    """The saved state belongs to another trigger or other inputs."""
+
+
+def check_owner(state: Mapping[str, Any], trigger: str, inputs: Mapping[str, Any]) -> None:
+    """A state belongs to one trigger and its inputs: another's would emit nonsense."""
+    if state.get("trigger") != trigger or dict(state.get("inputs") or {}) != dict(inputs):
+        raise StateMismatchError(
+            "state",
+            "owner",
+            f"the saved state belongs to trigger {state.get('trigger')!r} with inputs "
+            f"{dict(state.get('inputs') or {})}; use another state file for {trigger!r} "
+            f"with inputs {dict(inputs)}",
+        )

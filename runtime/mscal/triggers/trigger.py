@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mscal.triggers.delta import DeltaRound, Window, iso
 from mscal.triggers.mirror import EventFields, Mirror, dig, parse_time, soon_key
+from mscal.triggers.state import check_owner
 
 if TYPE_CHECKING:
     from mscal.io.session import Session
@@ -62,9 +63,24 @@ class PollResult:
     quiet: bool = False
 
 
+class _Saved:
+    """The default of `poll(state)`: start from the trigger's own state."""
+
+    def __repr__(self) -> str:
+        return "SAVED"
+
+
+SAVED = _Saved()
+
+
 class Trigger:
     """A trigger bound to validated inputs and a connection; built by `connector.trigger(name,
-    inputs, auth=..., state=...)`. `session` opens a session on the connection."""
+    inputs, auth=..., state=...)`. `session` opens a session on the connection.
+
+    `state` is where a poll without an explicit state starts: a state saved earlier (the dict a
+    poll returned), or a `StateStore` that holds it under the trigger's key; `save` records the
+    new one after the builder has emitted its changes.
+    """
 
     def __init__(
         self,
@@ -72,7 +88,7 @@ class Trigger:
         inputs: Mapping[str, Any],
         session: Callable[[], Session],
         *,
-        state: StateStore | None = None,
+        state: StateStore | Mapping[str, Any] | None = None,
         key: str | None = None,
         clock: Clock = utc_now,
         emit_existing: bool = False,
@@ -80,8 +96,13 @@ class Trigger:
         self.definition = definition
         self.inputs = inputs
         self.session = session
-        self.store = state
         self.key = key or state_key(definition.name, inputs)
+        self.store: StateStore | None = None
+        self.saved: dict[str, Any] | None = None
+        if isinstance(state, Mapping):
+            self.saved = json.loads(json.dumps(state))  # the builder's dict stays theirs
+        elif state is not None:
+            self.store = state
         self.clock = clock
         self.emit_existing = emit_existing
         self.delta = DeltaRound.from_spec(definition.source["delta"])
@@ -95,14 +116,17 @@ class Trigger:
 
     def poll(
         self,
-        state: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | _Saved | None = SAVED,
         *,
         session: Session | None = None,
         copy: bool = True,
     ) -> PollResult:
-        """One delta round from `state` (None: a first run): the changes, and the new state.
-        `state` is left as it was (`copy=False`: it is changed in place, for a caller whose
-        state is a private copy anyway, such as one just loaded)."""
+        """One delta round from `state` (None: a first run; not given: the state this trigger
+        was given or last saved, or its store's): the changes, and the new state. `state` is
+        left as it was (`copy=False`: it is changed in place, for a caller whose state is a
+        private copy anyway, such as one just loaded)."""
+        if isinstance(state, _Saved):
+            state, copy = self.load(), False  # a private copy already
         if session is None:
             with self.session() as own:
                 return self.poll(state, session=own, copy=copy)
@@ -126,6 +150,25 @@ class Trigger:
         wanted = set(self.definition.changes)
         changes = [self._change(kind, event) for kind, event in found if kind in wanted]
         return PollResult(changes, new, quiet)
+
+    def load(self) -> dict[str, Any] | None:
+        """A copy of the state a poll without one starts from (None: a first run)."""
+        if self.store is not None:
+            loaded = self.store.load(self.key)
+        else:
+            loaded = json.loads(json.dumps(self.saved)) if self.saved is not None else None
+        if loaded is not None:
+            check_owner(loaded, self.name, self.inputs)
+        return loaded
+
+    def save(self, result: PollResult | Mapping[str, Any]) -> None:
+        """Record a poll's new state once its changes are emitted: in the store, or as the
+        state the next poll starts from. (Not saved, the next poll sees the same changes.)"""
+        state = result.state if isinstance(result, PollResult) else result
+        if self.store is not None:
+            self.store.save(self.key, dict(state))
+        else:
+            self.saved = json.loads(json.dumps(state))
 
     def fresh_state(self) -> dict[str, Any]:
         return {

@@ -15,11 +15,11 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from mscal.errors import ConnectorError, InputError
-from mscal.triggers.state import StateStore
+from mscal.triggers.state import StateStore, check_owner
 from mscal.triggers.trigger import Change, Trigger
 
 if TYPE_CHECKING:
@@ -30,10 +30,6 @@ log = logging.getLogger("mscal.triggers")
 # days would expire at Graph, and the resync after it reads the whole window again.
 RESAVE_SECONDS = 3600.0
 Emit = Callable[[list[Change]], None]
-
-
-class StateMismatchError(InputError):
-    """The saved state belongs to another trigger or other inputs."""
 
 
 class Watch:
@@ -204,15 +200,3 @@ class _Alone:
 
     def renew(self) -> bool:
         return True
-
-
-def check_owner(state: Mapping[str, Any], trigger: str, inputs: Mapping[str, Any]) -> None:
-    """A state belongs to one trigger and its inputs: another's would emit nonsense."""
-    if state.get("trigger") != trigger or dict(state.get("inputs") or {}) != dict(inputs):
-        raise StateMismatchError(
-            "state",
-            "owner",
-            f"the saved state belongs to trigger {state.get('trigger')!r} with inputs "
-            f"{dict(state.get('inputs') or {})}; use another state file for {trigger!r} "
-            f"with inputs {dict(inputs)}",
-        )
