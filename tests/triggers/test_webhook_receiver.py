@@ -16,7 +16,7 @@ from pytest_httpx2 import HTTPXMock
 import mscal
 from mscal.triggers.state import MemoryStateStore
 from mscal.triggers.watch import Watch
-from mscal.triggers.webhook import NotificationReceiver
+from mscal.triggers.webhook import Answer, NotificationReceiver
 from mscal.triggers.webhook_mode import WebhookMode
 from tests.conftest import GRAPH
 
@@ -136,3 +136,23 @@ def test_a_notification_resource_is_never_fetched(httpx2_mock: HTTPXMock) -> Non
     urls = [str(r.url) for r in httpx2_mock.get_requests()]
     assert len(urls) == 2
     assert all(u.startswith(f"{GRAPH}/me/calendarView/delta") for u in urls)
+
+
+def test_a_trigger_gives_a_builder_its_webhook_handler() -> None:
+    connector = mscal.load_connector()
+    trigger = connector.trigger(
+        "event_changed", {}, auth=connector.authentication(access_token="t")
+    )
+    calls = Calls()
+
+    def changed() -> None:
+        calls.changes += 1
+
+    handler = trigger.webhook_handler("s3cret", changed, calls.lifecycle.append)
+    assert handler.handle("POST", "validationToken=a%20b", b"") == Answer(200, body=b"a b")
+    assert handler.handle("POST", "", _body(clientState="s3cret")).status == 202
+    assert handler.handle("POST", "", _body(clientState="guess")).status == 202
+    lifecycle = {"value": [{"subscriptionId": "sub1", "clientState": "s3cret",
+                            "lifecycleEvent": "missed"}]}  # fmt: skip
+    assert handler.handle("POST", "", json.dumps(lifecycle).encode()).status == 202
+    assert (calls.changes, calls.lifecycle, handler.dropped) == (1, ["missed"], 1)

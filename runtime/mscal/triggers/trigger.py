@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mscal.triggers.delta import DeltaRound, Window, iso
 from mscal.triggers.mirror import EventFields, Mirror, dig, parse_time, soon_key
 from mscal.triggers.state import check_owner
+from mscal.triggers.webhook import NotificationReceiver
 
 if TYPE_CHECKING:
     from mscal.io.session import Session
@@ -169,6 +170,30 @@ class Trigger:
             self.store.save(self.key, dict(state))
         else:
             self.saved = json.loads(json.dumps(state))
+
+    def webhook_handler(
+        self,
+        client_state: str | Callable[[], str | None],
+        on_change: Callable[[], None],
+        on_lifecycle: Callable[[str], None] | None = None,
+    ) -> NotificationReceiver:
+        """The endpoint Graph notifies, for a builder that runs its own polls: an ASGI app, or
+        `handle(method, query_string, body)` from any framework. It answers the validation
+        handshake and, for each notification carrying `client_state` (the subscription's,
+        `state["subscription"]["client_state"]`), calls `on_change` (poll now) or
+        `on_lifecycle(event)`; a notification without it is answered 202 and dropped.
+        (`WebhookMode` does all of this, with the subscription, for a `Watch`.)"""
+        source = self.definition.source.get("subscription")
+        if not source:
+            raise ValueError(f"trigger {self.name!r} has no subscription: poll it instead")
+        secret = client_state
+
+        def current() -> str | None:
+            return secret() if callable(secret) else secret
+
+        return NotificationReceiver(
+            source["notification"], current, on_change, on_lifecycle or (lambda event: None)
+        )
 
     def fresh_state(self) -> dict[str, Any]:
         return {
