@@ -221,7 +221,7 @@ def test_expiry_by_the_clock_lifecycle_and_bounded_retries(
         f"{service}/_sandbox/subscriptions/lifecycle",
         json={"event": "missed", "subscription": created["id"]},
     )
-    assert answer.json() == {"sent": [created["id"]]}
+    assert answer.json() == {"sent": [created["id"]], "applied": [created["id"]]}
     _wait(lambda: bool(app.received))
     assert app.received[0]["value"][0]["lifecycleEvent"] == "missed"
     app.status = 503  # the endpoint fails: retried a bounded number of times, then given up
@@ -234,5 +234,24 @@ def test_expiry_by_the_clock_lifecycle_and_bounded_retries(
     moved = httpx2.post(f"{service}/_sandbox/clock", json={"advance_minutes": 61}).json()
     assert moved["expired"] == [created["id"]]
     with pytest.raises(mscal.GraphError) as caught:
+        as_alex.run("get_subscription", {"subscription_id": created["id"]})
+    assert caught.value.status_code == 404
+
+
+def test_without_a_lifecycle_url_no_lifecycle_notification_is_sent(
+    as_alex: Session, sandbox: Sandbox, service: str, endpoint: tuple[Endpoint, str]
+) -> None:
+    app, url = endpoint
+    body = {k: v for k, v in _body(url, 600).items() if k != "lifecycleNotificationUrl"}
+    created = as_alex.run("create_subscription", {"subscription": body})
+    app.received.clear()
+    lifecycle = f"{service}/_sandbox/subscriptions/lifecycle"
+    missed = httpx2.post(lifecycle, json={"event": "missed", "subscription": created["id"]})
+    assert missed.json() == {"sent": [], "applied": [created["id"]]}
+    removed = {"event": "subscriptionRemoved", "subscription": created["id"]}
+    assert httpx2.post(lifecycle, json=removed).json()["sent"] == []
+    assert sandbox.notifier.wait_idle()
+    assert app.received == []  # nothing went to the notification URL instead
+    with pytest.raises(mscal.GraphError) as caught:  # but the removal took effect
         as_alex.run("get_subscription", {"subscription_id": created["id"]})
     assert caught.value.status_code == 404

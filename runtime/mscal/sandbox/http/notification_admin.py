@@ -73,9 +73,10 @@ class NotificationAdmin:
         chosen = [s for s in self.subscriptions.all() if wanted in (None, s["id"])]
         if wanted is not None and not chosen:
             return _refusal(f"no subscription {wanted}", 404)
-        for subscription in chosen:
-            self.notifier.lifecycle(subscription, str(event))
-        return JSONResponse({"sent": [s["id"] for s in chosen]})
+        sent = [s["id"] for s in chosen if self.notifier.lifecycle(s, str(event))]
+        # A subscription made without a lifecycle URL hears nothing (as at Graph), but a
+        # removal or a hold still applies to it.
+        return JSONResponse({"sent": sent, "applied": [s["id"] for s in chosen]})
 
     async def clock(self, request: Request) -> Response:
         """POST {"advance_minutes": N}: move the service's clock forward; expired

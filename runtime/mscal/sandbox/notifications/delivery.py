@@ -101,13 +101,18 @@ class Notifier:
             self._client = httpx2.Client(timeout=ANSWER_SECONDS, follow_redirects=False)
         return self._client
 
-    def lifecycle(self, subscription: dict[str, Any], event: str) -> None:
-        """Send a lifecycle notification; `subscriptionRemoved` removes the subscription and
-        `reauthorizationRequired` holds its notifications until it is reauthorized or renewed."""
+    def lifecycle(self, subscription: dict[str, Any], event: str) -> bool:
+        """Send a lifecycle notification, as Graph does only to a subscription made with a
+        `lifecycleNotificationUrl` (whether it was sent); either way `subscriptionRemoved`
+        removes the subscription and `reauthorizationRequired` holds its notifications until
+        it is reauthorized or renewed."""
         if event == "subscriptionRemoved":
             self.subscriptions.delete(subscription["id"])
         elif event == "reauthorizationRequired":
             self.subscriptions.hold(subscription["id"])
+        url = subscription.get("lifecycleNotificationUrl")
+        if not url:
+            return False
         item = {
             "subscriptionId": subscription["id"],
             "subscriptionExpirationDateTime": subscription["expirationDateTime"],
@@ -115,9 +120,9 @@ class Notifier:
             "clientState": subscription.get("clientState"),
             "lifecycleEvent": event,
         }
-        url = subscription.get("lifecycleNotificationUrl") or subscription["notificationUrl"]
         self.enable()
         self._queue.put(("deliver", Delivery(url, {"value": [item]})))
+        return True
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Until everything queued was delivered or given up (tests and the benchmark)."""
