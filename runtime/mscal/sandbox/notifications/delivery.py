@@ -2,8 +2,9 @@
 (`resourceData` with `id`, `@odata.type`, `@odata.etag`) for every live subscription that
 watches it, POSTed to its notificationUrl from a thread of its own; an answer other than 2xx
 within 3 seconds is retried a few times with backoff (Graph retries for hours; here it is
-bounded), then given up. Faults drop, repeat, delay or reorder notifications, as a real network
-and Graph's own repeats do; lifecycle notifications go to the lifecycleNotificationUrl.
+bounded), then given up, and a `missed` lifecycle notification tells the subscription's
+lifecycle URL (if it has one). Faults drop, repeat, delay or reorder notifications, as a real
+network and Graph's own repeats do; lifecycle notifications go to the lifecycleNotificationUrl.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import httpx2
 
 from mscal.sandbox.domain.subscriptions import Subscriptions
+from mscal.sandbox.errors import GraphHTTPError
 from mscal.sandbox.store import Store
 
 log = logging.getLogger("mscal.sandbox.notifications")
@@ -202,6 +204,20 @@ class Notifier:
                 self.stats["retried"] += 1
                 time.sleep(BACKOFF_SECONDS * 2**attempt)
         self.stats["given_up"] += 1
+        self._missed(delivery)
+
+    def _missed(self, delivery: Delivery) -> None:
+        """A change notification given up: Graph tells the subscription's lifecycle URL that
+        notifications were `missed` (the subscriber resyncs with delta)."""
+        item = delivery.body["value"][0]
+        if "lifecycleEvent" in item:
+            return  # a lifecycle notification itself given up: nothing more to say
+        try:
+            subscription = self.subscriptions.get(str(item["subscriptionId"]))
+        except GraphHTTPError:
+            return  # removed meanwhile
+        if self.lifecycle(subscription, "missed"):
+            self.stats["missed"] += 1
 
 
 def _created_or_updated(doc: dict[str, Any]) -> str:
