@@ -141,9 +141,14 @@ class GraphEndpoint:
         odata.check_options(call.query)
         match = self.table.resolve(request.method, owner.kind, rest)
         call.params, call.args = match.params, match.args
-        # The answer is made at one moment of the store, as Graph's are (the store is shared
-        # with whatever else writes to it in-process: the service's own tests, the benches).
-        with self.tenant.store.snapshot():
+        if request.method == "GET":
+            # A read is answered at one moment of the store, as Graph's are (the store is
+            # shared with whatever else writes to it in-process: the service's own tests, the
+            # benches). Writes are transactions of their own; a subscription's creation calls
+            # its URLs meanwhile, which must not hold the store for seconds.
+            with self.tenant.store.snapshot():
+                response = match.answer(call)
+        else:
             response = match.answer(call)
         if applied:
             response.headers["Preference-Applied"] = ", ".join(applied)
