@@ -4,6 +4,7 @@ also across an expired delta link; a deleted event comes with its last known cop
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 import mscal
 from mscal.sandbox.service import Sandbox
 from mscal.triggers.state import FileStateStore, MemoryStateStore
+from mscal.triggers.trigger import Change
 from mscal.triggers.watch import Watch
 from tests.e2e.trigger_scenario import Scenario, emitted
 
@@ -217,3 +219,38 @@ def test_a_builder_polls_from_the_state_it_gave_and_saves_after_emitting(
         other.poll()
     assert caught.value.field == "state"
     assert "event_created" in str(caught.value)
+
+
+def test_a_starting_soon_watch_wakes_on_time_whatever_its_interval(
+    connector: mscal.Connector, sandbox: Sandbox, megan: mscal.Authentication
+) -> None:
+    # The interval is an hour, and nothing changes in the calendar: the watch still runs a
+    # round when the next event comes within the look-ahead (here, in about 3 seconds).
+    owner = sandbox.tenant.user_owner("megan@contoso.onmicrosoft.com")
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=63)
+    body = {
+        "subject": "Stand-up",
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {"dateTime": (start + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC"},
+    }  # fmt: skip
+    event, _ = sandbox.tenant.create_event(owner, None, body)
+    trigger = connector.trigger("event_starting_soon", {"look_ahead_minutes": 1}, auth=megan)
+    arrived = threading.Event()
+    out: list[Change] = []
+
+    def emit(changes: list[Change]) -> None:
+        out.extend(changes)
+        arrived.set()
+
+    watch = Watch(trigger, MemoryStateStore(), emit, interval=3600)
+    runner = threading.Thread(target=watch.run)
+    runner.start()
+    try:
+        assert arrived.wait(timeout=15), "not announced on time"
+    finally:
+        watch.stop()
+        runner.join(timeout=10)
+        watch.close()
+    assert [(c.change, c.event_id) for c in out] == [("starting_soon", event["id"])]
+    assert dt.datetime.now(dt.UTC) >= start - dt.timedelta(minutes=1)  # not before its time

@@ -75,6 +75,34 @@ def test_starting_soon_once_per_start_and_never_for_a_cancelled_event() -> None:
     assert [e["id"] for _, e in mirror.starting_soon(later, ahead, announced)] == ["later"]
 
 
+def test_a_late_look_still_announces_what_came_within_the_look_ahead_since_the_last() -> None:
+    # NOW is 12:00. The last look was at 11:50; an event started at 11:58, unannounced (the
+    # rounds were late): announced, late. One that started before the last look, or more than
+    # the look-ahead ago, is not; a first look announces only what is ahead.
+    mirror = _mirror()
+    mirror.apply(
+        [
+            _item("missed", start="2026-12-07T11:58:00"),
+            _item("before", start="2026-12-07T11:49:00"),
+            _item("ahead", start="2026-12-07T12:20:00"),
+        ],
+        "@removed",
+    )
+    ahead = dt.timedelta(minutes=15)
+    checked = NOW - dt.timedelta(minutes=10)
+    first: dict[str, str] = {}
+    assert mirror.starting_soon(NOW, ahead, first) == []
+    announced: dict[str, str] = {}
+    found = mirror.starting_soon(NOW, ahead, announced, checked)
+    assert [e["id"] for _, e in found] == ["missed"]
+    long_ago = NOW - dt.timedelta(hours=3)  # down for hours: at most the look-ahead late
+    late = mirror.starting_soon(NOW, ahead, {}, long_ago)
+    assert [e["id"] for _, e in late] == ["missed", "before"]
+    # The next event to come within the look-ahead: "ahead", at 12:05.
+    assert mirror.next_soon(NOW, ahead, announced) == NOW + dt.timedelta(minutes=5)
+    assert mirror.next_soon(NOW + dt.timedelta(minutes=21), ahead, announced) is None
+
+
 def test_graph_times_read_with_seven_digits() -> None:
     assert parse_time("2026-12-07T10:00:00.1234567Z") == dt.datetime(
         2026, 12, 7, 10, 0, 0, 123456, tzinfo=dt.UTC

@@ -206,16 +206,27 @@ class Mirror:
         return start < window[1] and end > window[0]
 
     def starting_soon(
-        self, now: dt.datetime, look_ahead: dt.timedelta, announced: dict[str, str]
+        self,
+        now: dt.datetime,
+        look_ahead: dt.timedelta,
+        announced: dict[str, str],
+        checked: dt.datetime | None = None,
     ) -> list[Found]:
         """Events (not cancelled) starting within `look_ahead`, each start announced once;
-        `announced` (dedupe key -> start) is updated and pruned of starts long past."""
+        `announced` (dedupe key -> start) is updated and pruned of starts long past.
+
+        `checked` is when the last round looked: an event that came within `look_ahead` since
+        then and has already started (the rounds were late: the process was down or busy) is
+        still announced, up to `look_ahead` late, rather than lost. A first look (no `checked`)
+        announces only what is still ahead.
+        """
         found: list[Found] = []
         horizon = now + look_ahead
+        earliest = now if checked is None else max(min(checked, now), now - look_ahead)
         for event_id, known in self.events.items():
             event = known["e"]
             start = parse_time(dig(event, self.fields.start))
-            if start is None or self.cancelled(event) or not now <= start <= horizon:
+            if start is None or self.cancelled(event) or not earliest <= start <= horizon:
                 continue
             key = soon_key(event_id, start)
             if key not in announced:
@@ -224,6 +235,23 @@ class Mirror:
         for key in [k for k, v in announced.items() if (parse_time(v) or now) < now - look_ahead]:
             del announced[key]
         return found
+
+    def next_soon(
+        self, now: dt.datetime, look_ahead: dt.timedelta, announced: dict[str, str]
+    ) -> dt.datetime | None:
+        """When the next event not yet announced comes within `look_ahead` (None: none)."""
+        due: dt.datetime | None = None
+        for event_id, known in self.events.items():
+            event = known["e"]
+            start = parse_time(dig(event, self.fields.start))
+            if start is None or start <= now or self.cancelled(event):
+                continue
+            if soon_key(event_id, start) in announced:
+                continue
+            moment = max(start - look_ahead, now)
+            if due is None or moment < due:
+                due = moment
+        return due
 
 
 def soon_key(event_id: str, start: dt.datetime) -> str:

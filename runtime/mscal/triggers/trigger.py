@@ -143,14 +143,30 @@ class Trigger:
         found = self._round(session, new, mirror, now)
         quiet = not found and not mirror.changed and (new["window"], new["high_water"]) == before
         if "starting_soon" in self.definition.changes:
-            look_ahead = dt.timedelta(minutes=int(self.inputs.get("look_ahead_minutes") or 15))
             announced = len(new["announced"])
-            soon = mirror.starting_soon(now, look_ahead, new["announced"])
+            checked = parse_time(new.get("soon_checked"))
+            soon = mirror.starting_soon(now, self.look_ahead, new["announced"], checked)
+            # When this round looked (not worth a save by itself: a late look is still
+            # bounded by `look_ahead`, and what was announced is saved when it changes).
+            new["soon_checked"] = now.isoformat()
             quiet = quiet and not soon and len(new["announced"]) == announced
             found += soon
         wanted = set(self.definition.changes)
         changes = [self._change(kind, event) for kind, event in found if kind in wanted]
         return PollResult(changes, new, quiet)
+
+    @property
+    def look_ahead(self) -> dt.timedelta:
+        return dt.timedelta(minutes=int(self.inputs.get("look_ahead_minutes") or 15))
+
+    def next_due(self, state: Mapping[str, Any]) -> dt.datetime | None:
+        """When a round is next needed on time by itself (a `starting_soon` trigger: when the
+        next event comes within its look-ahead), whatever the polling interval; None: only
+        when the calendar changes."""
+        if "starting_soon" not in self.definition.changes:
+            return None
+        mirror = Mirror(self.fields, state.get("events") or {})
+        return mirror.next_soon(self.clock(), self.look_ahead, state.get("announced") or {})
 
     def load(self) -> dict[str, Any] | None:
         """A copy of the state a poll without one starts from (None: a first run)."""

@@ -12,6 +12,7 @@ and a change that was emitted twice then carries the same `dedupe_key`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import time
@@ -61,6 +62,7 @@ class Watch:
         # reading and parsing the file again (a big mailbox's state is tens of MB).
         self._kept: tuple[object, dict[str, Any]] | None = None
         self._saved_at = 0.0  # time.monotonic() of the last save
+        self._due: dt.datetime | None = None  # when a round is next needed on time
         # Called before each round's wait (the webhook mode keeps its subscription here).
         self.between_rounds: Callable[[], None] | None = None
 
@@ -105,6 +107,7 @@ class Watch:
             state = self._reuse() or self.load()
             # A private copy (just loaded, or kept from the last save): changed in place.
             result = self.trigger.poll(state, session=self.open_session(), copy=False)
+            self._due = self.trigger.next_due(result.state)
             if not held.renew():
                 # The lease ended mid-round and another worker may have started from the same
                 # state: emitting now could emit twice. Its round emits these changes instead.
@@ -130,6 +133,14 @@ class Watch:
             self._keep(result.state)
             self.rounds += 1
             return result.changes
+
+    def wait_seconds(self) -> float:
+        """Until the next round: the interval, or less when the trigger needs a round on time
+        sooner (an event coming within a starting-soon trigger's look-ahead)."""
+        if self._due is None:
+            return self.interval
+        until = (self._due - self.trigger.clock()).total_seconds()
+        return max(0.0, min(self.interval, until + 0.05))
 
     def _reuse(self) -> dict[str, Any] | None:
         """The state kept from the last round, if the store still holds what it saved then;
@@ -190,7 +201,7 @@ class Watch:
                     self.between_rounds()
                 except ConnectorError as exc:
                     log.warning("keeping the subscription failed: %s", exc)
-            self._wake.wait(self.interval)
+            self._wake.wait(self.wait_seconds())
 
 
 class _Alone:
