@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 import time
 import webbrowser
@@ -32,6 +33,10 @@ def run_studio(args: argparse.Namespace) -> int:
     from mscal.sandbox.server import BackgroundServer  # noqa: PLC0415
     from mscal.studio.app import Studio  # noqa: PLC0415
 
+    # Ctrl-C (and SIGTERM) stop it, also when it was started with SIGINT ignored, as a
+    # background job or under nohup is: Python then never raises KeyboardInterrupt by itself.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     studio = Studio(args.path or args.spec)
     studio.spec.connector()  # a broken spec stops here, with the loader's message
     server = BackgroundServer(studio.app, args.host, args.port)
