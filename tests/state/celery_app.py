@@ -3,7 +3,9 @@ broker and result backend, the connector's ready task, acks_late redelivery afte
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -28,3 +30,14 @@ app.conf.update(
     result_expires=600,
     worker_hijack_root_logger=False,
 )
+
+
+@app.task(bind=True, name="tests.record_change")  # type: ignore[untyped-decorator]
+def record_change(self: Any, change: dict[str, Any]) -> None:
+    """What a workflow would do with a trigger's change: here, keep it in a Redis list named
+    after the queue it came on (one list per test run)."""
+    import redis  # noqa: PLC0415  (only the workers run this)
+
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    client = redis.Redis.from_url(os.environ["MSCAL_TEST_BACKEND"])
+    client.rpush(f"changes:{queue}", json.dumps(change))

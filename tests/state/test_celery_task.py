@@ -3,12 +3,15 @@ for bad inputs, and one event for one task however often it runs."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Iterator
 
 import httpx2
 import pytest
+import redis
 
 from mscal.errors import (
     AuthError,
@@ -106,3 +109,46 @@ def test_which_failures_are_tried_again_and_when() -> None:
         GraphError(status_code=404, code="ErrorItemNotFound", message="m"),
     ):
         assert verdict(final, 0).retry is False
+
+
+def test_poll_trigger_sends_each_change_once_as_a_task(
+    worker: CeleryWorkers, sandbox: Sandbox, redis_url: str
+) -> None:
+    # Celery beat would send this every minute; here it is sent by hand, with changes between.
+    def poll() -> int:
+        result = worker.app.send_task(
+            "mscal.poll_trigger",
+            args=["event_created", {"user_id": MEGAN}, "App", "tests.record_change"],
+            queue=worker.queue,
+        )
+        return int(result.get(timeout=60))
+
+    received = redis.Redis.from_url(worker.env["MSCAL_TEST_BACKEND"])
+    changes_key = f"changes:{worker.queue}"
+    assert poll() == 0  # the baseline
+    owner = sandbox.tenant.user_owner(MEGAN)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    made = []
+    for number in range(3):
+        body = {
+            "subject": f"Polled {number}",
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {
+                "dateTime": (start + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC",
+            },
+        }
+        made.append(sandbox.tenant.create_event(owner, None, body)[0]["id"])
+    assert poll() == 3
+    assert poll() == 0  # the state moved on, in the store
+    deadline = time.monotonic() + 30
+    while received.llen(changes_key) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    changes = [json.loads(raw) for raw in received.lrange(changes_key, 0, -1)]
+    assert sorted(c["event_id"] for c in changes) == sorted(made)
+    assert {(c["trigger"], c["change"]) for c in changes} == {("event_created", "created")}
+    with pytest.raises(Exception) as refused:  # no task to send the changes to
+        worker.app.send_task(
+            "mscal.poll_trigger", args=["event_created", {}, "App"], queue=worker.queue
+        ).get(timeout=60)
+    assert "on_change" in str(refused.value)

@@ -10,15 +10,18 @@ budget and one refresh (docs/deployment.md).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mscal.connector import Connector, load_connector
 from mscal.errors import ConnectorError, GraphError, StoreError, ThrottlingError, TransportError
 from mscal.idempotency import idempotency_key
 from mscal.io.session import Session
 from mscal.state.stored import stored_connection
+
+if TYPE_CHECKING:
+    from mscal.triggers.trigger import Change
 
 # A failure that may pass (the network, the store, Graph's own 5xx) is tried again after
 # this many seconds, doubled on each attempt up to the last value.
@@ -53,6 +56,7 @@ class StoredRunner:
     def __init__(self, connector: Connector | None = None) -> None:
         self._connector = connector
         self._sessions: dict[tuple[str, str | None], Session] = {}
+        self._tokens: dict[tuple[str, str | None], Any] = {}  # what each session signs in with
         self._lock = threading.RLock()  # a new session loads the connector under it
 
     @property
@@ -77,7 +81,30 @@ class StoredRunner:
                         tokens, base_url=base_url or authentication.base_url
                     )
                     self._sessions[(auth, base_url)] = session
+                    self._tokens[(auth, base_url)] = tokens
         return session
+
+    def poll(
+        self,
+        trigger: str,
+        inputs: Mapping[str, Any] | None,
+        auth: str,
+        emit: Callable[[list[Change]], None],
+        *,
+        base_url: str | None = None,
+    ) -> list[Change]:
+        """One round of `trigger` with the stored authentication `auth`: `emit` gets its changes
+        before the new state is saved. The state and the trigger's lease are in the connector's
+        store (with Redis, shared: two workers never run one trigger's round at once, and a
+        round starts from the state the last one saved, whichever worker ran it)."""
+        # Imported here: a worker that only runs operations never loads the triggers.
+        from mscal.triggers.watch import Watch  # noqa: PLC0415
+
+        session = self._session(auth, base_url)
+        connector = self.connector
+        made = connector.trigger(trigger, inputs, auth=self._tokens[(auth, base_url)])
+        made.key = f"{auth}|{made.key}"  # the same trigger on two connections: two states
+        return Watch(made, connector.store.triggers, emit, interval=0, session=session).round()
 
     def run(
         self,
