@@ -18,7 +18,14 @@ from temporalio.testing import ActivityEnvironment
 import mscal
 from mscal.errors import InputError, ThrottlingError
 from mscal.integrations import temporal
-from mscal.integrations.temporal import OperationRequest, application_error, run_operation
+from mscal.integrations.temporal import (
+    OperationRequest,
+    TriggerCommit,
+    TriggerRequest,
+    TriggerRound,
+    application_error,
+    run_operation,
+)
 from mscal.sandbox.service import Sandbox
 from mscal.state.stored import stored_connection
 from tests.state.test_celery_workers import create_inputs, events_made, save_app_authentication
@@ -130,3 +137,43 @@ def test_async_workers_share_the_budget_too(
     httpx2.delete(f"{service}/_sandbox/faults")
     assert max(stats["peak_in_flight"].values()) <= 4, stats
     assert stats["concurrency_refused"] == {}, stats
+
+
+def test_a_trigger_round_is_saved_only_by_its_commit(
+    connector: mscal.Connector, sandbox: Sandbox
+) -> None:
+    request = TriggerRequest("event_created", {"user_id": MEGAN}, auth="App")
+    commit = temporal.commit_trigger
+
+    def poll() -> TriggerRound:
+        environment = _environment(f"poll-{uuid.uuid4().hex[:6]}")
+        result: TriggerRound = asyncio.run(environment.run(temporal.poll_trigger, request))
+        return result
+
+    def committed(token: str) -> bool:
+        environment = _environment(f"commit-{uuid.uuid4().hex[:6]}")
+        return bool(asyncio.run(environment.run(commit, TriggerCommit(request, token))))
+
+    baseline = poll()
+    assert baseline.changes == [] and committed(baseline.token)
+    owner = sandbox.tenant.user_owner(MEGAN)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    made = set()
+    for number in range(2):
+        body = {
+            "subject": f"Temporal {number}",
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {
+                "dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "timeZone": "UTC",
+            },
+        }
+        made.add(sandbox.tenant.create_event(owner, None, body)[0]["id"])
+    first = poll()
+    assert {c["event_id"] for c in first.changes} == made
+    again = poll()  # the first poll's result was lost (a worker gone): the same changes
+    assert [c["dedupe_key"] for c in again.changes] == [c["dedupe_key"] for c in first.changes]
+    assert not committed(first.token)  # replaced by the later poll: saves nothing
+    assert committed(again.token)
+    assert not committed(again.token)  # a commit that comes twice changes nothing
+    assert poll().changes == []

@@ -21,7 +21,7 @@ from mscal.io.session import Session
 from mscal.state.stored import stored_connection
 
 if TYPE_CHECKING:
-    from mscal.triggers.trigger import Change
+    from mscal.triggers.trigger import Change, Trigger
 
 # A failure that may pass (the network, the store, Graph's own 5xx) is tried again after
 # this many seconds, doubled on each attempt up to the last value.
@@ -100,11 +100,43 @@ class StoredRunner:
         # Imported here: a worker that only runs operations never loads the triggers.
         from mscal.triggers.watch import Watch  # noqa: PLC0415
 
+        made, session = self._trigger(trigger, inputs, auth, base_url)
+        store = self.connector.store.triggers
+        return Watch(made, store, emit, interval=0, session=session).round()
+
+    def poll_aside(
+        self, trigger: str, inputs: Mapping[str, Any] | None, auth: str, *, base_url: str | None
+    ) -> tuple[list[Change], str]:
+        """One round whose state is kept aside until `commit` (see trigger_rounds.py)."""
+        from mscal.integrations import trigger_rounds  # noqa: PLC0415  (triggers only)
+
+        made, session = self._trigger(trigger, inputs, auth, base_url)
+        return trigger_rounds.poll_aside(made, self.connector.store.triggers, session)
+
+    def commit(
+        self,
+        trigger: str,
+        inputs: Mapping[str, Any] | None,
+        auth: str,
+        token: str,
+        *,
+        base_url: str | None,
+    ) -> bool:
+        from mscal.integrations import trigger_rounds  # noqa: PLC0415  (triggers only)
+
+        made, _ = self._trigger(trigger, inputs, auth, base_url)
+        return trigger_rounds.commit(made, self.connector.store.triggers, token)
+
+    def _trigger(
+        self, trigger: str, inputs: Mapping[str, Any] | None, auth: str, base_url: str | None
+    ) -> tuple[Trigger, Session]:
+        """The trigger on the stored authentication `auth`, its state in the store."""
         session = self._session(auth, base_url)
         connector = self.connector
-        made = connector.trigger(trigger, inputs, auth=self._tokens[(auth, base_url)])
+        tokens = self._tokens[(auth, base_url)]
+        made = connector.trigger(trigger, inputs, auth=tokens, state=connector.store.triggers)
         made.key = f"{auth}|{made.key}"  # the same trigger on two connections: two states
-        return Watch(made, connector.store.triggers, emit, interval=0, session=session).round()
+        return made, session
 
     def run(
         self,

@@ -1,5 +1,6 @@
-"""A ready Temporal activity: `mscal.run_operation` runs an operation by name with inputs and
-a stored authentication.
+"""Ready Temporal activities: `mscal.run_operation` runs an operation by name with inputs and
+a stored authentication; `mscal.poll_trigger` and `mscal.commit_trigger` run a trigger's rounds
+from a workflow (see `TriggerRequest`).
 
     worker = Worker(client, task_queue="calendar", activities=[run_operation], ...)
     # in a workflow:
@@ -19,6 +20,7 @@ The workflow id and activity id (the same on every attempt) seed the ids a creat
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,3 +77,66 @@ async def run_operation(request: OperationRequest) -> Any:
         )
     except ConnectorError as exc:
         raise application_error(exc, info.attempt - 1) from None
+
+
+@dataclass
+class TriggerRequest:
+    """A trigger on a stored authentication. A workflow (one per trigger) polls it, records
+    the changes (starting what they start), then commits the round's `token`:
+
+        round = await workflow.execute_activity(poll_trigger, request, ...)
+        for change in round.changes: ...
+        await workflow.execute_activity(commit_trigger, TriggerCommit(request, round.token), ...)
+
+    Until the commit, a poll gives the same changes with the same `dedupe_key`s, so an activity
+    retried after a lost worker loses nothing."""
+
+    trigger: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    auth: str = ""
+    base_url: str | None = None
+
+
+@dataclass
+class TriggerRound:
+    changes: list[dict[str, Any]]
+    token: str
+
+
+@dataclass
+class TriggerCommit:
+    request: TriggerRequest
+    token: str
+
+
+@activity.defn(name="mscal.poll_trigger")
+async def poll_trigger(request: TriggerRequest) -> TriggerRound:
+    """One round: its changes (trigger, change, event_id, dedupe_key, event) and its token."""
+    try:
+        changes, token = await asyncio.to_thread(
+            runner.poll_aside,
+            request.trigger,
+            request.inputs,
+            request.auth,
+            base_url=request.base_url,
+        )
+    except ConnectorError as exc:
+        raise application_error(exc, activity.info().attempt - 1) from None
+    return TriggerRound([change.to_dict() for change in changes], token)
+
+
+@activity.defn(name="mscal.commit_trigger")
+async def commit_trigger(commit: TriggerCommit) -> bool:
+    """Save the round's state; False if it was saved already or a later poll replaced it."""
+    request = commit.request
+    try:
+        return await asyncio.to_thread(
+            runner.commit,
+            request.trigger,
+            request.inputs,
+            request.auth,
+            commit.token,
+            base_url=request.base_url,
+        )
+    except ConnectorError as exc:
+        raise application_error(exc, activity.info().attempt - 1) from None
