@@ -262,3 +262,36 @@ def test_without_a_lifecycle_url_no_lifecycle_notification_is_sent(
     with pytest.raises(mscal.GraphError) as caught:  # but the removal took effect
         as_alex.run("get_subscription", {"subscription_id": created["id"]})
     assert caught.value.status_code == 404
+
+
+def test_an_occurrence_deleted_is_notified_as_its_series_updated(
+    as_alex: Session, sandbox: Sandbox, endpoint: tuple[Endpoint, str]
+) -> None:
+    # As at Graph: deleting one occurrence (edited before, so stored of its own) notifies an
+    # `updated` of the series master, and nothing of the occurrence itself.
+    app, url = endpoint
+    created = as_alex.run("create_subscription", {"subscription": _body(url, 600)})
+    owner = sandbox.tenant.user_owner(ALEX)
+    series = {
+        "subject": "Weekly sync",
+        **EVENT,
+        "recurrence": {
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "numberOfOccurrences": 3, "startDate": "2026-12-20"},
+        },
+    }
+    master, _ = sandbox.tenant.create_event(owner, None, series)
+    window = (dt.datetime(2026, 12, 19), dt.datetime(2026, 12, 25))
+    occurrence = sandbox.tenant.events.instances(owner, master["id"], *window)[1]["id"]
+    sandbox.tenant.events.update_event(owner, occurrence, {"subject": "Moved"})
+    assert sandbox.notifier.wait_idle()
+    app.received.clear()
+    sandbox.tenant.events.delete_event(owner, occurrence)
+    assert sandbox.notifier.wait_idle()
+    told = [n["value"][0] for n in app.received]
+    # (`created` or `updated`: the service calls a change within a second of an event's
+    # creation `created`, as a new event is saved more than once while it is made.)
+    assert [(t["resourceData"]["id"], t["changeType"] != "deleted") for t in told] == [
+        (master["id"], True)
+    ]
+    as_alex.run("delete_subscription", {"subscription_id": created["id"]})

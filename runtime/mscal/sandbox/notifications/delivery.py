@@ -23,6 +23,7 @@ import httpx2
 
 from mscal.sandbox.domain.subscriptions import Subscriptions
 from mscal.sandbox.errors import GraphHTTPError
+from mscal.sandbox.ids import decode_compound
 from mscal.sandbox.store import Store
 
 log = logging.getLogger("mscal.sandbox.notifications")
@@ -164,6 +165,8 @@ class Notifier:
                 deliveries.append(payload)
                 continue
             doc_id, owner, removed = payload
+            if removed and decode_compound(doc_id) is not None:
+                continue  # an occurrence deleted: Graph says only `updated`, of its series
             doc = self.store.get("event", doc_id)
             kept = doc or self.store.get("tombstone", doc_id) or {}
             change = "deleted" if removed or doc is None else _created_or_updated(doc)
