@@ -185,3 +185,19 @@ def test_cancel_reaches_the_attendees(
         ]
         assert [c["isCancelled"] for c in copies] == [True]
         them.run("delete_event", {"event_id": copies[0]["id"]})
+
+
+def test_an_attendee_taken_off_a_meeting_gets_its_cancellation(
+    connector: mscal.Connector, me: Session, alex: mscal.Authentication
+) -> None:
+    both = [{"emailAddress": {"address": ALEX}}, {"emailAddress": {"address": MEGAN}}]
+    meeting = me.run("create_event", {"event": _march_event("Trimmed", attendees=both)})
+    me.run(
+        "update_event",
+        {"event_id": meeting["id"], "event": {"attendees": both[1:], "subject": "Trimmed, moved"}},
+    )
+    with connector.session(alex) as them:
+        copies = them.run("list_events", {"filter": "endswith(subject,'Trimmed')"})["value"]
+        assert [(c["subject"], c["isCancelled"]) for c in copies] == [("Canceled: Trimmed", True)]
+        them.run("delete_event", {"event_id": copies[0]["id"]})
+    me.run("delete_event", {"event_id": meeting["id"]})

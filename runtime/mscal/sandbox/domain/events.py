@@ -99,6 +99,10 @@ class Events:
                 master = self.event(owner, current["seriesMasterId"])
                 self.invitations.sync_exception(master, current)
                 return current
+            removed = invited - attendee_addresses(current)
+            if removed and "_organizer_ref" not in current:
+                # Attendees taken off the meeting get its cancellation, as Outlook sends one.
+                self.invitations.uninvite(current, removed)
             save(self.store, owner, current)
             self.invitations.sync_copies(current)
             added = attendee_addresses(current) - invited

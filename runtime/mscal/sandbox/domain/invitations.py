@@ -129,9 +129,25 @@ class Invitations:
     def cancel_copies(self, event: dict[str, Any]) -> None:
         """Mark the attendees' copies cancelled, as Outlook does with a cancellation."""
         for _owner_key, copy_id in event.get("_copies", []):
-            copy = self.store.get("event", copy_id)
-            if copy is not None:
-                copy["isCancelled"] = True
-                copy["subject"] = "Canceled: " + str(copy.get("subject", ""))
-                copy["changeKey"] = new_change_key()
-                self.store.put("event", copy, owner=copy["_owner"], parent=copy["_calendar"])
+            self._cancel(copy_id)
+
+    def uninvite(self, event: dict[str, Any], addresses: set[str]) -> None:
+        """Attendees taken off a meeting get its cancellation, as Outlook sends one: their
+        copies are marked cancelled and no longer kept in step."""
+        owners = {o.key for a in addresses if (o := self.directory.mailbox_of(a)) is not None}
+        kept = []
+        for owner_key, copy_id in event.get("_copies", []):
+            if owner_key in owners:
+                self._cancel(copy_id)
+            else:
+                kept.append([owner_key, copy_id])
+        event["_copies"] = kept
+
+    def _cancel(self, copy_id: str) -> None:
+        copy = self.store.get("event", copy_id)
+        if copy is not None and not copy.get("isCancelled"):
+            copy["isCancelled"] = True
+            copy["subject"] = "Canceled: " + str(copy.get("subject", ""))
+            copy["lastModifiedDateTime"] = graph_timestamp()
+            copy["changeKey"] = new_change_key()
+            self.store.put("event", copy, owner=copy["_owner"], parent=copy["_calendar"])
