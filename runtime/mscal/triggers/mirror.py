@@ -231,7 +231,8 @@ class Mirror:
             key = soon_key(event_id, start)
             if key not in announced:
                 announced[key] = start.isoformat()
-                found.append(("starting_soon", event))
+                # A copy: what the workflow does with the change never reaches the state.
+                found.append(("starting_soon", json.loads(json.dumps(event))))
         for key in [k for k, v in announced.items() if (parse_time(v) or now) < now - look_ahead]:
             del announced[key]
         return found
