@@ -17,7 +17,7 @@ from mscal.sandbox.service import Sandbox
 from mscal.triggers.state import FileStateStore, MemoryStateStore
 from mscal.triggers.trigger import Change
 from mscal.triggers.watch import Watch
-from tests.e2e.trigger_scenario import Scenario, emitted
+from tests.e2e.trigger_scenario import Scenario, emitted, timed_event
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -147,13 +147,7 @@ def test_a_quiet_round_writes_nothing_and_the_next_one_still_emits_each_change_o
     assert store.mark(trigger.key) == saved  # two quiet rounds wrote nothing
 
     owner = sandbox.tenant.user_owner("megan@contoso.onmicrosoft.com")
-    start = NOW + dt.timedelta(days=3)
-    body = {
-        "subject": "Quarterly planning",
-        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "timeZone": "UTC"},
-    }  # fmt: skip
+    body = timed_event("Quarterly planning", NOW + dt.timedelta(days=3))
     event, _ = sandbox.tenant.create_event(owner, None, body)
     restarted = Watch(trigger, store, lambda cs: out.extend(c.to_dict() for c in cs), interval=1)
     assert [(c.change, c.event_id) for c in watch.round()] == [("created", event["id"])]
@@ -177,13 +171,7 @@ def test_a_builder_polls_from_the_state_it_gave_and_saves_after_emitting(
     owner = sandbox.tenant.user_owner("megan@contoso.onmicrosoft.com")
 
     def create(subject: str) -> str:
-        start = NOW + dt.timedelta(days=4)
-        body = {
-            "subject": subject,
-            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-            "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                    "timeZone": "UTC"},
-        }  # fmt: skip
+        body = timed_event(subject, NOW + dt.timedelta(days=4))
         event, _ = sandbox.tenant.create_event(owner, None, body)
         return str(event["id"])
 
@@ -228,13 +216,7 @@ def test_a_starting_soon_watch_wakes_on_time_whatever_its_interval(
     # round when the next event comes within the look-ahead (here, in about 3 seconds).
     owner = sandbox.tenant.user_owner("megan@contoso.onmicrosoft.com")
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=63)
-    body = {
-        "subject": "Stand-up",
-        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "end": {"dateTime": (start + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "timeZone": "UTC"},
-    }  # fmt: skip
-    event, _ = sandbox.tenant.create_event(owner, None, body)
+    event, _ = sandbox.tenant.create_event(owner, None, timed_event("Stand-up", start, 15))
     trigger = connector.trigger("event_starting_soon", {"look_ahead_minutes": 1}, auth=megan)
     arrived = threading.Event()
     out: list[Change] = []

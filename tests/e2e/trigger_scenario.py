@@ -185,5 +185,15 @@ class Scenario:
         return True
 
 
+def timed_event(subject: str, start: dt.datetime, minutes: int = 60) -> dict[str, Any]:
+    """An event body from `start` (UTC) for `minutes`."""
+    end = start + dt.timedelta(minutes=minutes)
+    return {
+        "subject": subject,
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {"dateTime": end.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+    }
+
+
 def emitted(changes: list[dict[str, Any]]) -> Expected:
     return Counter((c["event_id"], c["change"]) for c in changes)

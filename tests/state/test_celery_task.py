@@ -25,6 +25,7 @@ from mscal.integrations import celery as integration
 from mscal.integrations.celery import run_operation
 from mscal.integrations.runner import BACKOFF_SECONDS, verdict
 from mscal.sandbox.service import Sandbox
+from tests.e2e.trigger_scenario import timed_event
 from tests.state.celery_workers import CeleryWorkers
 from tests.state.test_celery_workers import create_inputs, events_made, save_app_authentication
 
@@ -130,14 +131,7 @@ def test_poll_trigger_sends_each_change_once_as_a_task(
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
     made = []
     for number in range(3):
-        body = {
-            "subject": f"Polled {number}",
-            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-            "end": {
-                "dateTime": (start + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "timeZone": "UTC",
-            },
-        }
+        body = timed_event(f"Polled {number}", start, 30)
         made.append(sandbox.tenant.create_event(owner, None, body)[0]["id"])
     assert poll() == 3
     assert poll() == 0  # the state moved on, in the store

@@ -28,6 +28,7 @@ from mscal.integrations.temporal import (
 )
 from mscal.sandbox.service import Sandbox
 from mscal.state.stored import stored_connection
+from tests.e2e.trigger_scenario import timed_event
 from tests.state.test_celery_workers import create_inputs, events_made, save_app_authentication
 
 MEGAN = "megan@contoso.onmicrosoft.com"
@@ -160,14 +161,7 @@ def test_a_trigger_round_is_saved_only_by_its_commit(
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
     made = set()
     for number in range(2):
-        body = {
-            "subject": f"Temporal {number}",
-            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-            "end": {
-                "dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "timeZone": "UTC",
-            },
-        }
+        body = timed_event(f"Temporal {number}", start)
         made.add(sandbox.tenant.create_event(owner, None, body)[0]["id"])
     first = poll()
     assert {c["event_id"] for c in first.changes} == made

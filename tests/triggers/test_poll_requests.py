@@ -12,6 +12,7 @@ import pytest
 from pytest_httpx2 import HTTPXMock
 
 import mscal
+from mscal.triggers.trigger import Trigger
 from tests.conftest import GRAPH
 
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
@@ -35,14 +36,19 @@ def _event(event_id: str, subject: str, created: str = "2026-12-01T08:00:00Z") -
     }
 
 
-def test_a_poll_asks_for_the_window_then_follows_the_delta_link(httpx2_mock: HTTPXMock) -> None:
+def _adeles_calendar() -> Trigger:
+    """event_changed on one of Adele's calendars, a week ahead, at NOW, with a token."""
     connector = mscal.load_connector()
-    trigger = connector.trigger(
+    return connector.trigger(
         "event_changed",
         {"user_id": "adele@contoso.com", "calendar_id": "c1", "window_days": 7},
         auth=connector.authentication(access_token="t"),
         clock=lambda: NOW,
     )
+
+
+def test_a_poll_asks_for_the_window_then_follows_the_delta_link(httpx2_mock: HTTPXMock) -> None:
+    trigger = _adeles_calendar()
     httpx2_mock.add_response(
         url=FIRST, json={"value": [_event("e1", "One")], "@odata.deltaLink": LINK}
     )
@@ -69,13 +75,7 @@ def test_a_poll_asks_for_the_window_then_follows_the_delta_link(httpx2_mock: HTT
 
 
 def test_an_expired_link_resyncs_and_emits_only_what_differs(httpx2_mock: HTTPXMock) -> None:
-    connector = mscal.load_connector()
-    trigger = connector.trigger(
-        "event_changed",
-        {"user_id": "adele@contoso.com", "calendar_id": "c1", "window_days": 7},
-        auth=connector.authentication(access_token="t"),
-        clock=lambda: NOW,
-    )
+    trigger = _adeles_calendar()
     httpx2_mock.add_response(
         url=FIRST,
         json={"value": [_event("e1", "One"), _event("e2", "Gone")], "@odata.deltaLink": LINK},
@@ -101,13 +101,7 @@ def test_an_expired_link_resyncs_and_emits_only_what_differs(httpx2_mock: HTTPXM
 
 
 def test_a_round_follows_its_pages_one_call_each(httpx2_mock: HTTPXMock) -> None:
-    connector = mscal.load_connector()
-    trigger = connector.trigger(
-        "event_changed",
-        {"user_id": "adele@contoso.com", "calendar_id": "c1", "window_days": 7},
-        auth=connector.authentication(access_token="t"),
-        clock=lambda: NOW,
-    )
+    trigger = _adeles_calendar()
     page2 = LINK.replace("$deltatoken=d1", "$skiptoken=s1")
     httpx2_mock.add_response(
         url=FIRST, json={"value": [_event("e1", "One")], "@odata.nextLink": page2}
@@ -128,13 +122,7 @@ def test_a_link_that_expires_after_the_first_page_fails_the_round_and_changes_no
     # Pages are read as the round goes (a big first round never holds every event at once).
     # Only an expiry on the first page, before any item was used, can become a full round; on
     # a later page the round fails, and the next one starts again from the saved state.
-    connector = mscal.load_connector()
-    trigger = connector.trigger(
-        "event_changed",
-        {"user_id": "adele@contoso.com", "calendar_id": "c1", "window_days": 7},
-        auth=connector.authentication(access_token="t"),
-        clock=lambda: NOW,
-    )
+    trigger = _adeles_calendar()
     httpx2_mock.add_response(
         url=FIRST, json={"value": [_event("e1", "One")], "@odata.deltaLink": LINK}
     )

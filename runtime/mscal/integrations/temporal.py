@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -32,6 +33,7 @@ from mscal.errors import ConnectorError
 from mscal.integrations.runner import StoredRunner, verdict
 
 runner = StoredRunner()
+T = TypeVar("T")
 
 
 @dataclass
@@ -112,31 +114,23 @@ class TriggerCommit:
 @activity.defn(name="mscal.poll_trigger")
 async def poll_trigger(request: TriggerRequest) -> TriggerRound:
     """One round: its changes (trigger, change, event_id, dedupe_key, event) and its token."""
-    try:
-        changes, token = await asyncio.to_thread(
-            runner.poll_aside,
-            request.trigger,
-            request.inputs,
-            request.auth,
-            base_url=request.base_url,
-        )
-    except ConnectorError as exc:
-        raise application_error(exc, activity.info().attempt - 1) from None
+    changes, token = await _off_the_loop(runner.poll_aside, request)
     return TriggerRound([change.to_dict() for change in changes], token)
 
 
 @activity.defn(name="mscal.commit_trigger")
 async def commit_trigger(commit: TriggerCommit) -> bool:
     """Save the round's state; False if it was saved already or a later poll replaced it."""
-    request = commit.request
+    saved: bool = await _off_the_loop(runner.commit, commit.request, commit.token)
+    return saved
+
+
+async def _off_the_loop(call: Callable[..., T], request: TriggerRequest, *extra: Any) -> T:
+    """A trigger call of the runner (sync: the store and the session are) on a thread, its
+    errors as Temporal's."""
     try:
         return await asyncio.to_thread(
-            runner.commit,
-            request.trigger,
-            request.inputs,
-            request.auth,
-            commit.token,
-            base_url=request.base_url,
+            call, request.trigger, request.inputs, request.auth, *extra, base_url=request.base_url
         )
     except ConnectorError as exc:
         raise application_error(exc, activity.info().attempt - 1) from None
