@@ -55,8 +55,8 @@ class StoredRunner:
 
     def __init__(self, connector: Connector | None = None) -> None:
         self._connector = connector
-        self._sessions: dict[tuple[str, str | None], Session] = {}
-        self._tokens: dict[tuple[str, str | None], Any] = {}  # what each session signs in with
+        # Each authentication's session, with the tokens it signs in with (a trigger needs them).
+        self._sessions: dict[tuple[str, str | None], tuple[Session, Any]] = {}
         self._lock = threading.RLock()  # a new session loads the connector under it
 
     @property
@@ -68,11 +68,15 @@ class StoredRunner:
         return self._connector
 
     def _session(self, auth: str, base_url: str | None) -> Session:
-        session = self._sessions.get((auth, base_url))
-        if session is None:
+        return self._connection(auth, base_url)[0]
+
+    def _connection(self, auth: str, base_url: str | None) -> tuple[Session, Any]:
+        """The session on the stored authentication `auth`, and the tokens it signs in with."""
+        found = self._sessions.get((auth, base_url))
+        if found is None:
             with self._lock:
-                session = self._sessions.get((auth, base_url))
-                if session is None:
+                found = self._sessions.get((auth, base_url))
+                if found is None:
                     connector = self.connector
                     tokens, authentication = stored_connection(
                         connector.spec, connector.store.authentications, auth
@@ -80,9 +84,8 @@ class StoredRunner:
                     session = connector.session(
                         tokens, base_url=base_url or authentication.base_url
                     )
-                    self._sessions[(auth, base_url)] = session
-                    self._tokens[(auth, base_url)] = tokens
-        return session
+                    found = self._sessions[(auth, base_url)] = (session, tokens)
+        return found
 
     def poll(
         self,
@@ -131,9 +134,8 @@ class StoredRunner:
         self, trigger: str, inputs: Mapping[str, Any] | None, auth: str, base_url: str | None
     ) -> tuple[Trigger, Session]:
         """The trigger on the stored authentication `auth`, its state in the store."""
-        session = self._session(auth, base_url)
+        session, tokens = self._connection(auth, base_url)
         connector = self.connector
-        tokens = self._tokens[(auth, base_url)]
         made = connector.trigger(trigger, inputs, auth=tokens, state=connector.store.triggers)
         made.key = f"{auth}|{made.key}"  # the same trigger on two connections: two states
         return made, session
@@ -178,6 +180,6 @@ class StoredRunner:
 
     def close(self) -> None:
         with self._lock:
-            for session in self._sessions.values():
+            for session, _ in self._sessions.values():
                 session.close()
             self._sessions.clear()

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mscal.io.session import Session
-from mscal.triggers.state import StateStore
+from mscal.triggers.state import StateStore, load_owned
 from mscal.triggers.trigger import Change, Trigger
 
 ASIDE = "#aside"  # the key suffix of a round's state kept aside until its commit
@@ -30,7 +30,8 @@ class TriggerBusyError(RuntimeError):
 def poll_aside(trigger: Trigger, store: StateStore, session: Session) -> tuple[list[Change], str]:
     """One round from the saved state: its changes, and the token that commits its state."""
     with _leased(store, trigger.key):
-        result = trigger.poll(trigger.load(), session=session, copy=False)
+        state = load_owned(store, trigger.key, trigger.name, trigger.inputs)
+        result = trigger.poll(state, session=session, copy=False)
         token = uuid.uuid4().hex
         store.save(trigger.key + ASIDE, {"token": token, "state": result.state})
         return result.changes, token

@@ -120,3 +120,13 @@ def check_owner(state: Mapping[str, Any], trigger: str, inputs: Mapping[str, Any
             f"{dict(state.get('inputs') or {})}; use another state file for {trigger!r} "
             f"with inputs {dict(inputs)}",
         )
+
+
+def load_owned(
+    store: StateStore, key: str, trigger: str, inputs: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The state saved under `key`, refused if it belongs to another trigger or other inputs."""
+    state = store.load(key)
+    if state is not None:
+        check_owner(state, trigger, inputs)
+    return state

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mscal.triggers.delta import DeltaRound, Window, iso
 from mscal.triggers.mirror import EventFields, Mirror, dig, parse_time, soon_key
-from mscal.triggers.state import check_owner
+from mscal.triggers.state import check_owner, load_owned
 from mscal.triggers.webhook import NotificationReceiver
 
 if TYPE_CHECKING:
@@ -171,12 +171,12 @@ class Trigger:
     def load(self) -> dict[str, Any] | None:
         """A copy of the state a poll without one starts from (None: a first run)."""
         if self.store is not None:
-            loaded = self.store.load(self.key)
-        else:
-            loaded = json.loads(json.dumps(self.saved)) if self.saved is not None else None
-        if loaded is not None:
-            check_owner(loaded, self.name, self.inputs)
-        return loaded
+            return load_owned(self.store, self.key, self.name, self.inputs)
+        if self.saved is None:
+            return None
+        check_owner(self.saved, self.name, self.inputs)
+        copied: dict[str, Any] = json.loads(json.dumps(self.saved))
+        return copied
 
     def save(self, result: PollResult | Mapping[str, Any]) -> None:
         """Record a poll's new state once its changes are emitted: in the store, or as the
@@ -202,10 +202,9 @@ class Trigger:
         source = self.definition.source.get("subscription")
         if not source:
             raise ValueError(f"trigger {self.name!r} has no subscription: poll it instead")
-        secret = client_state
 
         def current() -> str | None:
-            return secret() if callable(secret) else secret
+            return client_state() if callable(client_state) else client_state
 
         return NotificationReceiver(
             source["notification"], current, on_change, on_lifecycle or (lambda event: None)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from mscal.errors import ConnectorError, InputError
-from mscal.triggers.state import StateStore, check_owner
+from mscal.triggers.state import StateStore, load_owned
 from mscal.triggers.trigger import Change, Trigger
 
 if TYPE_CHECKING:
@@ -83,9 +83,9 @@ class Watch:
     # -- state -------------------------------------------------------------------------------
 
     def load(self) -> dict[str, Any] | None:
-        state = self.store.load(self.trigger.key)
+        trigger = self.trigger
+        state = load_owned(self.store, trigger.key, trigger.name, trigger.inputs)
         if state is not None:
-            check_owner(state, self.trigger.name, self.trigger.inputs)
             self._saved_at = time.monotonic()  # when it was saved is unknown: at most this
         return state
 
